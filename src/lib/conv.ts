@@ -1,0 +1,85 @@
+// A convolution (+ folded BatchNorm bias, optional ReLU) whose gradient with
+// respect to its input is computed by *forward* kernels only.
+//
+// Why: attribution methods differentiate the model w.r.t. its input, never
+// w.r.t. weights. tfjs's generic conv gradient also asks for the filter
+// gradient (missing on the wasm backend) and its input gradient kernel
+// (Conv2DBackpropInput) is several times slower than a forward conv there.
+// The input gradient of a convolution is itself a convolution: of the
+// (zero-dilated, for strides > 1) output gradient with the spatially flipped,
+// in/out-transposed kernel. Weights are constants captured by the closure.
+import * as tf from "@tensorflow/tfjs";
+
+export interface ConvSpec {
+  /** Kernel in tfjs layout [kh, kw, inChannels, outChannels]. */
+  filter: tf.Tensor4D;
+  bias: tf.Tensor1D;
+  stride: number;
+  /** Symmetric zero padding, as PyTorch's `padding=`. */
+  pad: number;
+  relu: boolean;
+}
+
+export class Conv {
+  private readonly flipped: tf.Tensor4D;
+  private readonly kernel: number;
+  private readonly op: (x: tf.Tensor4D) => tf.Tensor4D;
+
+  constructor(readonly spec: ConvSpec) {
+    this.kernel = spec.filter.shape[0];
+    // rot180 over (kh, kw), swap in/out channels: the kernel of the input gradient.
+    this.flipped = tf.tidy(() => tf.reverse(spec.filter, [0, 1]).transpose([0, 1, 3, 2]) as tf.Tensor4D);
+    this.op = tf.customGrad((x, save) => {
+      const value = this.forward(x as tf.Tensor4D);
+      if (spec.relu) save([value]);
+      const inputShape = (x as tf.Tensor4D).shape;
+      return {
+        value,
+        gradFunc: (dy, saved) => {
+          let g = dy as tf.Tensor4D;
+          if (spec.relu) g = tf.mul(g, tf.step(saved[0])) as tf.Tensor4D;
+          return this.inputGradient(g, inputShape);
+        },
+      };
+    }) as (x: tf.Tensor4D) => tf.Tensor4D;
+  }
+
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    return this.op(x);
+  }
+
+  /** Plain forward pass (fused conv + bias + ReLU): fastest when no gradient is needed. */
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    const {filter, bias, stride, pad, relu} = this.spec;
+    const padding = pad === 0 ? "valid" : ([[0, 0], [pad, pad], [pad, pad], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]);
+    return tf.fused.conv2d({x, filter, strides: stride, pad: padding, bias, activation: relu ? "relu" : "linear"});
+  }
+
+  private inputGradient(dy: tf.Tensor4D, inputShape: number[]): tf.Tensor4D {
+    const {stride, pad} = this.spec;
+    const k = this.kernel;
+    const [n, h, w, c] = dy.shape;
+    let dilated = dy;
+    if (stride > 1) {
+      // Insert stride-1 zeros after every element: [n, h*s, w*s, c].
+      dilated = tf.pad(dy.reshape([n, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, stride - 1], [0, 0], [0, stride - 1], [0, 0]])
+        .reshape([n, h * stride, w * stride, c]) as tf.Tensor4D;
+    }
+    // Full correlation needs k-1-pad zeros before; after, whatever brings the
+    // result back to the input size (rows the forward conv never reached get 0).
+    const before = k - 1 - pad;
+    const afterH = inputShape[1] + pad - h * stride;
+    const afterW = inputShape[2] + pad - w * stride;
+    let padded = tf.pad(dilated, [[0, 0], [before, Math.max(afterH, 0)], [before, Math.max(afterW, 0)], [0, 0]]) as tf.Tensor4D;
+    if (afterH < 0 || afterW < 0) {
+      padded = padded.slice([0, 0, 0, 0], [n, padded.shape[1] - Math.max(-afterH, 0), padded.shape[2] - Math.max(-afterW, 0), c]);
+    }
+    return tf.conv2d(padded, this.flipped, 1, "valid");
+  }
+
+  dispose(): void {
+    this.spec.filter.dispose();
+    this.spec.bias.dispose();
+    this.flipped.dispose();
+  }
+}
