@@ -29,19 +29,19 @@ export class Conv {
     this.kernel = spec.filter.shape[0];
     // rot180 over (kh, kw), swap in/out channels: the kernel of the input gradient.
     this.flipped = tf.tidy(() => tf.reverse(spec.filter, [0, 1]).transpose([0, 1, 3, 2]) as tf.Tensor4D);
-    this.op = tf.customGrad((x, save) => {
-      const value = this.forward(x as tf.Tensor4D);
+    this.op = tf.customGrad(((x: tf.Tensor4D, save: tf.GradSaveFunc) => {
+      const value = this.forward(x);
       if (spec.relu) save([value]);
-      const inputShape = (x as tf.Tensor4D).shape;
+      const inputShape = x.shape;
       return {
         value,
-        gradFunc: (dy, saved) => {
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           let g = dy as tf.Tensor4D;
           if (spec.relu) g = tf.mul(g, tf.step(saved[0])) as tf.Tensor4D;
           return this.inputGradient(g, inputShape);
         },
       };
-    }) as (x: tf.Tensor4D) => tf.Tensor4D;
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor4D) => tf.Tensor4D;
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {

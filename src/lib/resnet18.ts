@@ -142,7 +142,7 @@ export class ResNet18 {
       let x = tf.maxPool(tf.pad(this.stem.apply(normalized), [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, "valid");
       for (const {conv1, conv2, downsample} of this.blocks) {
         const shortcut = downsample ? downsample.apply(x) : x;
-        x = tf.relu(tf.add(conv2.apply(conv1.apply(x)), shortcut));
+        x = tf.relu(tf.add(conv2.apply(conv1.apply(x)), shortcut)) as tf.Tensor4D;
       }
       return x;
     });
