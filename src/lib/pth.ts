@@ -150,6 +150,8 @@ function readZipCheckpoint(bytes: Uint8Array): unknown {
   return unpickleAt(zip.read(pkl), hooks, 0).value;
 }
 
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6c;
+
 function readLegacyCheckpoint(bytes: Uint8Array): unknown {
   const plain: PickleHooks = {resolveGlobal: (m, n) => (...args: unknown[]) => new PyObject(m, n, args)};
   let pos = 0;
@@ -159,10 +161,13 @@ function readLegacyCheckpoint(bytes: Uint8Array): unknown {
   } catch {
     throw new Error("not a PyTorch checkpoint (neither a zip archive nor the legacy torch.save format)");
   }
-  if (magic !== 0x1950a86a20f9469cfc6c && typeof magic !== "number") {
-    throw new Error("not a PyTorch checkpoint (bad magic number)");
+  // The pickle reader turns the 80-bit LONG1 into the nearest double, as does this literal.
+  if (magic !== LEGACY_MAGIC) {
+    throw new Error("not a PyTorch checkpoint (neither a zip archive nor the legacy torch.save format: bad magic number)");
   }
-  ({end: pos} = unpickleAt(bytes, plain, pos)); // protocol version
+  let protocol: unknown;
+  ({value: protocol, end: pos} = unpickleAt(bytes, plain, pos)); // protocol version
+  if (protocol !== 1001) throw new Error(`unsupported legacy torch.save protocol version ${String(protocol)} (expected 1001)`);
   ({end: pos} = unpickleAt(bytes, plain, pos)); // sys info
   const storages = new Map<string, {dtype: StorageDtype; numel: number; storage: Storage}>();
   let dataStart = -1;

@@ -3,6 +3,7 @@
 // eps 1e-5) is folded into the preceding convolution's weights and bias.
 import * as tf from "@tensorflow/tfjs";
 import {Conv} from "./conv.js";
+import {stemMaxPool} from "./max-pool.js";
 import type {NamedTensor, NamedTensors} from "./pth.js";
 
 /** The ImageNet class indices of the 10 Imagenette classes, in handout order. */
@@ -137,9 +138,7 @@ export class ResNet18 {
   features(images: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const normalized = images.sub(this.mean).div(this.std) as tf.Tensor4D;
-      // Max pool 3x3/2 with PyTorch's symmetric padding 1. Its input is
-      // post-ReLU (>= 0), so zero padding is the same as -inf padding.
-      let x = tf.maxPool(tf.pad(this.stem.apply(normalized), [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 2, "valid");
+      let x = stemMaxPool(this.stem.apply(normalized));
       for (const {conv1, conv2, downsample} of this.blocks) {
         const shortcut = downsample ? downsample.apply(x) : x;
         x = tf.relu(tf.add(conv2.apply(conv1.apply(x)), shortcut)) as tf.Tensor4D;

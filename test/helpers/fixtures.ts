@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
-export const SHARED = process.env.EXPLAIN_SHARED ?? path.resolve(__dirname, "../../../shared");
+export const SHARED = process.env.EXPLAIN_SHARED ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../../shared");
 export const FIXTURES = path.join(SHARED, "fixtures");
 export const WEIGHTS = path.join(SHARED, "models", "resnet18-imagenette.pth");
 

@@ -1,0 +1,99 @@
+// The deletion metric: black out pixels in order of decreasing relevance and
+// follow the probability of the originally predicted class. A faithful map
+// makes it fall fast: a small area under the curve.
+import * as tf from "@tensorflow/tfjs";
+import {concat, imageLogits, runBatched, type MethodOptions} from "./explanation.js";
+
+/**
+ * Pixel indices by descending relevance. Ties: the later flat index first
+ * (the reverse of a stable ascending sort, as `argsort(r)[::-1]`). NaN counts
+ * as largest, as numpy's sort places it last.
+ */
+export function deletionOrder(relevance: ArrayLike<number>): Uint32Array {
+  const n = relevance.length;
+  const key = Float64Array.from(relevance, (v) => (Number.isNaN(v) ? Infinity : v));
+  const nan = Uint8Array.from(relevance, (v) => (Number.isNaN(v) ? 1 : 0));
+  const order = Uint32Array.from({length: n}, (_, i) => i);
+  order.sort((a, b) => nan[b] - nan[a] || key[b] - key[a] || b - a);
+  return order;
+}
+
+/** Sizes of `parts` near-equal consecutive chunks of n items (numpy.array_split: the first n mod parts are one longer). */
+export function chunkSizes(n: number, parts: number): number[] {
+  const base = Math.floor(n / parts);
+  const extra = n % parts;
+  return Array.from({length: parts}, (_, i) => base + (i < extra ? 1 : 0));
+}
+
+/**
+ * For every pixel, the deletion step from which it is black: pixels in chunk
+ * c (of the S-1 chunks of the order) are deleted in images c+1 .. S-1.
+ */
+export function deletionStepOfPixel(relevance: ArrayLike<number>, steps: number): Int32Array {
+  checkSteps(steps);
+  const order = deletionOrder(relevance);
+  const sizes = chunkSizes(order.length, steps - 1);
+  const step = new Int32Array(order.length);
+  let at = 0;
+  sizes.forEach((size, c) => {
+    for (let k = 0; k < size; k++) step[order[at++]] = c + 1;
+  });
+  return step;
+}
+
+/**
+ * The handout's `prepare_deletion(img, rel, S)`: S images, image s with the
+ * first s chunks of pixels (by relevance) set to 0 in all channels; image 0 is
+ * the input, image S-1 is black. Optionally only images `start .. start+count-1`.
+ */
+export function prepareDeletion(image: tf.Tensor3D, relevance: ArrayLike<number>, steps: number, start = 0, count = steps - start, stepOfPixel = deletionStepOfPixel(relevance, steps)): tf.Tensor4D {
+  const [h, w] = image.shape;
+  return tf.tidy(() => {
+    const pixelStep = tf.tensor4d(stepOfPixel, [1, h, w, 1], "int32");
+    const imageIndex = tf.tensor4d(Int32Array.from({length: count}, (_, k) => start + k), [count, 1, 1, 1], "int32");
+    // Keep a pixel in image s while its deletion step is later than s.
+    const keep = tf.greater(pixelStep, imageIndex).toFloat();
+    return tf.mul(image.expandDims(0), keep) as tf.Tensor4D;
+  });
+}
+
+/** Trapezoid rule over x = linspace(0, 1, S). */
+export function trapezoidAuc(curve: ArrayLike<number>): number {
+  const n = curve.length;
+  if (n < 2) return NaN;
+  let area = 0;
+  for (let i = 0; i + 1 < n; i++) area += (curve[i] + curve[i + 1]) / 2;
+  return area / (n - 1);
+}
+
+export interface DeletionOptions extends MethodOptions {
+  /** Number of images S on the curve (>= 2): S-1 deletion chunks. */
+  steps?: number;
+}
+
+export interface DeletionResult {
+  steps: number;
+  /** Probability of the class at each of the S images. */
+  curve: Float32Array;
+  auc: number;
+  /** The class followed: the one predicted for the input (or the target). */
+  target: number;
+}
+
+export async function deletionCurve(model: import("./resnet18.js").ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<DeletionResult> {
+  const steps = options.steps ?? 10;
+  checkSteps(steps);
+  const stepOfPixel = deletionStepOfPixel(relevance, steps);
+  const target = options.target ?? (await imageLogits(model, image)).predicted;
+  const curve = concat(await runBatched(
+    steps,
+    (start, count) => prepareDeletion(image, relevance, steps, start, count, stepOfPixel),
+    (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),
+    options,
+  ));
+  return {steps, curve, auc: trapezoidAuc(curve), target};
+}
+
+function checkSteps(steps: number): void {
+  if (!Number.isInteger(steps) || steps < 2) throw new RangeError(`deletion needs an integer number of steps >= 2, got ${steps}`);
+}

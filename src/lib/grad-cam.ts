@@ -1,0 +1,37 @@
+// GradCAM on layer4: weight each of the 512 feature maps (7x7) by the mean
+// gradient of the class logit w.r.t. it, sum, ReLU, upsample to the image.
+import * as tf from "@tensorflow/tfjs";
+import {argmax, oneHotRows, type Explanation, type MethodOptions} from "./explanation.js";
+import {normalizeMax, resizeMap} from "./image.js";
+import type {ResNet18} from "./resnet18.js";
+
+export interface GradCamExplanation extends Explanation {
+  /** ReLU(sum_k alpha_k A_k) on the 7x7 grid, before upsampling. */
+  cam: Float32Array;
+  camSize: number;
+}
+
+export async function gradCam(model: ResNet18, image: tf.Tensor3D, options: MethodOptions = {}): Promise<GradCamExplanation> {
+  const features = tf.tidy(() => model.features(image.expandDims(0) as tf.Tensor4D));
+  try {
+    const logitsTensor = model.head(features);
+    const logits = (await logitsTensor.data()) as Float32Array;
+    logitsTensor.dispose();
+    const predicted = argmax(logits);
+    const target = options.target ?? predicted;
+    const camTensor = tf.tidy(() => {
+      const mask = oneHotRows(1, target);
+      const dA = tf.grad((a) => tf.sum(tf.mul(model.head(a as tf.Tensor4D), mask)))(features);
+      const alpha = tf.mean(dA, [1, 2], true); // [1,1,1,512]
+      return tf.relu(tf.sum(tf.mul(alpha, features), -1)).squeeze([0]) as tf.Tensor2D; // [7,7]
+    });
+    const relevanceTensor = tf.tidy(() => normalizeMax(resizeMap(camTensor, image.shape[0])));
+    const [cam, relevance] = (await Promise.all([camTensor.data(), relevanceTensor.data()])) as Float32Array[];
+    const camSize = camTensor.shape[0];
+    tf.dispose([camTensor, relevanceTensor]);
+    options.onProgress?.(1, 1);
+    return {logits, predicted, target, relevance, cam, camSize};
+  } finally {
+    features.dispose();
+  }
+}

@@ -1,0 +1,73 @@
+// Occlusion: black out one patch of an S x S grid at a time and record how
+// much the probability of the explained class drops.
+import * as tf from "@tensorflow/tfjs";
+import {concat, imageLogits, runBatched, softmax, type Explanation, type MethodOptions} from "./explanation.js";
+import {normalizeMax, resizeMap} from "./image.js";
+
+/** Patch bounds along one axis: [int(i*n/S), int((i+1)*n/S)) for i < S. */
+export function patchBounds(n: number, steps: number): [number, number][] {
+  return Array.from({length: steps}, (_, i) => [Math.floor((i * n) / steps), Math.floor(((i + 1) * n) / steps)]);
+}
+
+/** [count, H, W, 1] masks: 0 inside patch k (row-major over the S x S grid), 1 elsewhere. */
+function patchMasks(height: number, width: number, steps: number, start: number, count: number): tf.Tensor4D {
+  const rowBounds = patchBounds(height, steps);
+  const colBounds = patchBounds(width, steps);
+  const rows = new Float32Array(count * height);
+  const cols = new Float32Array(count * width);
+  for (let k = 0; k < count; k++) {
+    const i = Math.floor((start + k) / steps);
+    const j = (start + k) % steps;
+    rows.fill(1, k * height + rowBounds[i][0], k * height + rowBounds[i][1]);
+    cols.fill(1, k * width + colBounds[j][0], k * width + colBounds[j][1]);
+  }
+  return tf.tidy(() => {
+    const inside = tf.mul(tf.tensor4d(rows, [count, height, 1, 1]), tf.tensor4d(cols, [count, 1, width, 1]));
+    return tf.sub(1, inside) as tf.Tensor4D;
+  });
+}
+
+/**
+ * The handout's `prepare_occlusions(img, S)`, flattened: images
+ * `start .. start+count-1` of the S*S occluded copies (copy i*S+j has patch
+ * (i, j) set to 0). Default: all S*S.
+ */
+export function prepareOcclusions(image: tf.Tensor3D, steps: number, start = 0, count = steps * steps - start): tf.Tensor4D {
+  checkSteps(steps);
+  const [h, w] = image.shape;
+  return tf.tidy(() => tf.mul(image.expandDims(0), patchMasks(h, w, steps, start, count)) as tf.Tensor4D);
+}
+
+export interface OcclusionOptions extends MethodOptions {
+  /** Grid size S (S x S patches), 2..224. */
+  steps?: number;
+}
+
+export interface OcclusionExplanation extends Explanation {
+  /** S x S probability drops before upsampling (row-major). */
+  grid: Float32Array;
+  steps: number;
+}
+
+export async function occlusion(model: import("./resnet18.js").ResNet18, image: tf.Tensor3D, options: OcclusionOptions = {}): Promise<OcclusionExplanation> {
+  const steps = options.steps ?? 6;
+  checkSteps(steps);
+  const {logits, predicted} = await imageLogits(model, image);
+  const target = options.target ?? predicted;
+  const p = softmax(logits)[target];
+  const probabilities = concat(await runBatched(
+    steps * steps,
+    (start, count) => prepareOcclusions(image, steps, start, count),
+    (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),
+    options,
+  ));
+  const grid = Float32Array.from(probabilities, (q) => p - q);
+  const relevanceTensor = tf.tidy(() => normalizeMax(resizeMap(tf.tensor2d(grid, [steps, steps]), image.shape[0])));
+  const relevance = (await relevanceTensor.data()) as Float32Array;
+  relevanceTensor.dispose();
+  return {logits, predicted, target, relevance, grid, steps};
+}
+
+function checkSteps(steps: number): void {
+  if (!Number.isInteger(steps) || steps < 1 || steps > 224) throw new RangeError(`occlusion grid size must be an integer from 1 to 224, got ${steps}`);
+}

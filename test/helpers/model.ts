@@ -1,0 +1,30 @@
+// One model per test file (each vitest worker is its own process), on the
+// backend tests use: wasm (TFJS_BACKEND=cpu to compare).
+import type * as TF from "@tensorflow/tfjs";
+import {initTf} from "../../src/data/node/tf.js";
+import {loadModel} from "../../src/data/node/model.js";
+import {imageFromBytes} from "../../src/lib/image.js";
+import type {ResNet18} from "../../src/lib/resnet18.js";
+import {fixture, WEIGHTS} from "./fixtures.js";
+
+export const PIXELS = 224 * 224;
+
+export async function setup(): Promise<{tf: typeof TF; model: ResNet18}> {
+  const tf = await initTf();
+  return {tf, model: loadModel(WEIGHTS).model};
+}
+
+/** Fixture image i as a [224,224,3] tensor in [0,1]. */
+export function fixtureImage(i: number): TF.Tensor3D {
+  const bytes = fixture("images").data as Uint8Array;
+  return imageFromBytes(bytes.subarray(i * PIXELS * 3, (i + 1) * PIXELS * 3));
+}
+
+/** Row i of a fixture array whose first axis is the image. */
+export function fixtureRow(name: string, i: number): Float32Array | Float64Array {
+  const {data, shape} = fixture(name);
+  const size = shape.slice(1).reduce((a, b) => a * b, 1);
+  return data.subarray(i * size, (i + 1) * size) as Float32Array | Float64Array;
+}
+
+export const FIXTURE_COUNT = fixture("labels").shape[0];

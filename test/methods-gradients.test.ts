@@ -1,0 +1,51 @@
+// Parity with the reference: gradient norm, gradient x input, GradCAM and
+// occlusion (S = 6 and 5) on every fixture image, max |diff| <= 1e-3.
+import {beforeAll, describe, expect, it} from "vitest";
+import type * as TF from "@tensorflow/tfjs";
+import {grad, gradXInput} from "../src/lib/gradient.js";
+import {gradCam} from "../src/lib/grad-cam.js";
+import {occlusion, prepareOcclusions} from "../src/lib/occlusion.js";
+import type {ResNet18} from "../src/lib/resnet18.js";
+import {fixture, maxAbsDiff} from "./helpers/fixtures.js";
+import {FIXTURE_COUNT, fixtureImage, fixtureRow, setup} from "./helpers/model.js";
+
+let tf: typeof TF;
+let model: ResNet18;
+beforeAll(async () => ({tf, model} = await setup()));
+
+const TOLERANCE = 1e-3;
+const images = Array.from({length: FIXTURE_COUNT}, (_, i) => i);
+
+describe.each(images)("fixture image %i", (i) => {
+  it("gradient norm, gradient x input, GradCAM", async () => {
+    const image = fixtureImage(i);
+    const logits = fixtureRow("logits", i);
+    for (const [name, method] of [["grad", grad], ["grad_x_input", gradXInput], ["grad_cam", gradCam]] as const) {
+      const result = await method(model, image);
+      expect(maxAbsDiff(result.logits, logits), `${name} logits`).toBeLessThanOrEqual(TOLERANCE);
+      expect(maxAbsDiff(result.relevance, fixtureRow(`relevance_${name}`, i)), `${name} relevance`).toBeLessThanOrEqual(TOLERANCE);
+    }
+    image.dispose();
+  });
+
+  it("occlusion S=6 and S=5", async () => {
+    const image = fixtureImage(i);
+    for (const [name, steps] of [["occlusion", 6], ["occlusion_steps5", 5]] as const) {
+      const result = await occlusion(model, image, {steps, batchSize: 13});
+      expect(result.grid.length).toBe(steps * steps);
+      expect(maxAbsDiff(result.relevance, fixtureRow(`relevance_${name}`, i)), name).toBeLessThanOrEqual(TOLERANCE);
+    }
+    image.dispose();
+  });
+});
+
+it("prepareOcclusions(img0, 3) equals the reference batch exactly", async () => {
+  const image = fixtureImage(0);
+  const batch = prepareOcclusions(image, 3);
+  expect(batch.shape).toEqual([9, 224, 224, 3]);
+  expect(maxAbsDiff(await batch.data(), fixture("occlusions_steps3_img0").data)).toBeLessThanOrEqual(1e-6);
+  // Any window of the batch equals the same slice of the whole.
+  const part = prepareOcclusions(image, 3, 4, 3);
+  expect(maxAbsDiff(await part.data(), (await batch.data()).subarray(4 * 150528, 7 * 150528))).toBe(0);
+  tf.dispose([image, batch, part]);
+});
