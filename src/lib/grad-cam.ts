@@ -11,6 +11,21 @@ export interface GradCamExplanation extends Explanation {
   camSize: number;
 }
 
+/** GradCAM from layer4 features [1,7,7,512] already computed; `size`: the image side to upsample to. */
+export async function gradCamFromFeatures(model: ResNet18, features: tf.Tensor4D, target: number, size: number): Promise<{cam: Float32Array; camSize: number; relevance: Float32Array}> {
+  const camTensor = tf.tidy(() => {
+    const mask = oneHotRows(1, target);
+    const dA = tf.grad((a) => tf.sum(tf.mul(model.head(a as tf.Tensor4D), mask)))(features);
+    const alpha = tf.mean(dA, [1, 2], true); // [1,1,1,512]: mean gradient per feature map
+    return tf.relu(tf.sum(tf.mul(alpha, features), -1)).squeeze([0]) as tf.Tensor2D; // [7,7]
+  });
+  const relevanceTensor = tf.tidy(() => normalizeMax(resizeMap(camTensor, size)));
+  const [cam, relevance] = (await Promise.all([camTensor.data(), relevanceTensor.data()])) as Float32Array[];
+  const camSize = camTensor.shape[0];
+  tf.dispose([camTensor, relevanceTensor]);
+  return {cam, camSize, relevance};
+}
+
 export async function gradCam(model: ResNet18, image: tf.Tensor3D, options: MethodOptions = {}): Promise<GradCamExplanation> {
   const features = tf.tidy(() => model.features(image.expandDims(0) as tf.Tensor4D));
   try {
@@ -19,16 +34,7 @@ export async function gradCam(model: ResNet18, image: tf.Tensor3D, options: Meth
     logitsTensor.dispose();
     const predicted = argmax(logits);
     const target = options.target ?? predicted;
-    const camTensor = tf.tidy(() => {
-      const mask = oneHotRows(1, target);
-      const dA = tf.grad((a) => tf.sum(tf.mul(model.head(a as tf.Tensor4D), mask)))(features);
-      const alpha = tf.mean(dA, [1, 2], true); // [1,1,1,512]
-      return tf.relu(tf.sum(tf.mul(alpha, features), -1)).squeeze([0]) as tf.Tensor2D; // [7,7]
-    });
-    const relevanceTensor = tf.tidy(() => normalizeMax(resizeMap(camTensor, image.shape[0])));
-    const [cam, relevance] = (await Promise.all([camTensor.data(), relevanceTensor.data()])) as Float32Array[];
-    const camSize = camTensor.shape[0];
-    tf.dispose([camTensor, relevanceTensor]);
+    const {cam, camSize, relevance} = await gradCamFromFeatures(model, features, target, image.shape[0]);
     options.onProgress?.(1, 1);
     return {logits, predicted, target, relevance, cam, camSize};
   } finally {

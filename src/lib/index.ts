@@ -9,3 +9,6 @@ export * from "./gradient.js";
 export * from "./integrated-gradients.js";
 export * from "./grad-cam.js";
 export * from "./deletion.js";
+export * from "./methods.js";
+export * from "./protocol.js";
+export * from "./statistics.js";

@@ -2,7 +2,7 @@
 // originally predicted class's logit along the straight path from the image
 // to black, multiply by (image - baseline).
 import * as tf from "@tensorflow/tfjs";
-import {checkAborted, imageLogits, logitGradient, type Explanation, type MethodOptions} from "./explanation.js";
+import {checkAborted, DEFAULT_BATCH_SIZE, imageLogits, logitGradient, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
 import {channelNorm, normalizeMax} from "./image.js";
 import type {ResNet18} from "./resnet18.js";
 
@@ -30,31 +30,51 @@ export interface IntegratedGradientsExplanation extends Explanation {
   steps: number;
 }
 
+/**
+ * Sum of the gradients of logit[target] over the path images with the given
+ * indices (into linspace(1, 0, M)), batch by batch. The caller disposes it.
+ */
+export async function pathGradientSum(model: ResNet18, image: tf.Tensor3D, steps: number, target: number, indices: number[], options: RunOptions = {}): Promise<tf.Tensor3D> {
+  const alphas = pathAlphas(steps);
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
+  let sum = tf.zeros(image.shape) as tf.Tensor3D;
+  try {
+    for (let start = 0; start < indices.length; start += batchSize) {
+      checkAborted(options.signal);
+      const chunk = indices.slice(start, start + batchSize);
+      const next = tf.tidy(() => {
+        const path = tf.mul(image.expandDims(0), tf.tensor4d(chunk.map((i) => alphas[i]), [chunk.length, 1, 1, 1])) as tf.Tensor4D;
+        return tf.add(sum, tf.sum(logitGradient(model, path, target), 0)) as tf.Tensor3D;
+      });
+      sum.dispose();
+      sum = next;
+      await sum.data(); // one batch at a time on the GPU, and a chance to abort
+      options.onProgress?.(start + chunk.length, indices.length);
+    }
+    checkAborted(options.signal);
+    return sum;
+  } catch (e) {
+    sum.dispose();
+    throw e;
+  }
+}
+
+/** From the summed path gradients: attributions (image - black) * mean gradient, and relevance = normalize_max(L2 over RGB). */
+export function integratedGradientsRelevance(image: tf.Tensor3D, gradientSum: tf.Tensor3D, steps: number): {attributions: tf.Tensor3D; relevance: tf.Tensor2D} {
+  const attributions = tf.tidy(() => tf.mul(image, tf.div(gradientSum, steps)) as tf.Tensor3D);
+  const relevance = tf.tidy(() => normalizeMax(channelNorm<tf.Tensor2D>(attributions)));
+  return {attributions, relevance};
+}
+
 export async function integratedGradients(model: ResNet18, image: tf.Tensor3D, options: IntegratedGradientsOptions = {}): Promise<IntegratedGradientsExplanation> {
   const steps = options.steps ?? 20;
   pathAlphas(steps); // validates `steps` before any work
   const {logits, predicted} = await imageLogits(model, image);
   const target = options.target ?? predicted;
-  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 8));
-  // Sum of gradients over the path, accumulated batch by batch.
-  let sum = tf.zeros(image.shape) as tf.Tensor3D;
-  try {
-    for (let start = 0; start < steps; start += batchSize) {
-      checkAborted(options.signal);
-      const count = Math.min(batchSize, steps - start);
-      const next = tf.tidy(() => tf.add(sum, tf.sum(logitGradient(model, prepareIntegratedGradients(image, steps, start, count), target), 0)) as tf.Tensor3D);
-      sum.dispose();
-      sum = next;
-      await sum.data(); // one batch at a time on the GPU, and a chance to abort
-      options.onProgress?.(start + count, steps);
-    }
-    checkAborted(options.signal);
-    const attributionsTensor = tf.tidy(() => tf.mul(image, tf.div(sum, steps)) as tf.Tensor3D);
-    const relevanceTensor = tf.tidy(() => normalizeMax(channelNorm<tf.Tensor2D>(attributionsTensor)));
-    const [attributions, relevance] = (await Promise.all([attributionsTensor.data(), relevanceTensor.data()])) as Float32Array[];
-    tf.dispose([attributionsTensor, relevanceTensor]);
-    return {logits, predicted, target, relevance, attributions, steps};
-  } finally {
-    sum.dispose();
-  }
+  const sum = await pathGradientSum(model, image, steps, target, Array.from({length: steps}, (_, i) => i), options);
+  const ig = integratedGradientsRelevance(image, sum, steps);
+  sum.dispose();
+  const [attributions, relevance] = (await Promise.all([ig.attributions.data(), ig.relevance.data()])) as Float32Array[];
+  tf.dispose([ig.attributions, ig.relevance]);
+  return {logits, predicted, target, relevance, attributions, steps};
 }

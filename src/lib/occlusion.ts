@@ -1,7 +1,8 @@
 // Occlusion: black out one patch of an S x S grid at a time and record how
 // much the probability of the explained class drops.
 import * as tf from "@tensorflow/tfjs";
-import {concat, imageLogits, runBatched, softmax, type Explanation, type MethodOptions} from "./explanation.js";
+import {concat, imageLogits, runBatched, softmax, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
+import type {ResNet18} from "./resnet18.js";
 import {normalizeMax, resizeMap} from "./image.js";
 
 /** Patch bounds along one axis: [int(i*n/S), int((i+1)*n/S)) for i < S. */
@@ -49,20 +50,30 @@ export interface OcclusionExplanation extends Explanation {
   steps: number;
 }
 
-export async function occlusion(model: import("./resnet18.js").ResNet18, image: tf.Tensor3D, options: OcclusionOptions = {}): Promise<OcclusionExplanation> {
-  const steps = options.steps ?? 6;
+/** The S x S drops `p - p_occluded(i, j)` of the target class's probability `p`. */
+export async function occlusionGrid(model: ResNet18, image: tf.Tensor3D, steps: number, target: number, p: number, options: RunOptions = {}): Promise<Float32Array> {
   checkSteps(steps);
-  const {logits, predicted} = await imageLogits(model, image);
-  const target = options.target ?? predicted;
-  const p = softmax(logits)[target];
   const probabilities = concat(await runBatched(
     steps * steps,
     (start, count) => prepareOcclusions(image, steps, start, count),
     (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),
     options,
   ));
-  const grid = Float32Array.from(probabilities, (q) => p - q);
-  const relevanceTensor = tf.tidy(() => normalizeMax(resizeMap(tf.tensor2d(grid, [steps, steps]), image.shape[0])));
+  return Float32Array.from(probabilities, (q) => p - q);
+}
+
+/** The grid upsampled bilinearly to the image and normalized by max |x|. */
+export function occlusionRelevance(grid: Float32Array, steps: number, size: number): tf.Tensor2D {
+  return tf.tidy(() => normalizeMax(resizeMap(tf.tensor2d(grid, [steps, steps]), size)));
+}
+
+export async function occlusion(model: ResNet18, image: tf.Tensor3D, options: OcclusionOptions = {}): Promise<OcclusionExplanation> {
+  const steps = options.steps ?? 6;
+  checkSteps(steps);
+  const {logits, predicted} = await imageLogits(model, image);
+  const target = options.target ?? predicted;
+  const grid = await occlusionGrid(model, image, steps, target, softmax(logits)[target], options);
+  const relevanceTensor = occlusionRelevance(grid, steps, image.shape[0]);
   const relevance = (await relevanceTensor.data()) as Float32Array;
   relevanceTensor.dispose();
   return {logits, predicted, target, relevance, grid, steps};

@@ -30,6 +30,8 @@ export function unpickleAt(bytes: Uint8Array, hooks: PickleHooks, start: number)
   let pos = start;
 
   const need = (n: number) => {
+    // A negative length (corrupt LONG4/BINSTRING) would move `pos` backwards and loop forever.
+    if (n < 0) throw new Error("corrupt pickle: negative length");
     if (pos + n > bytes.length) throw new Error("pickle data ends early: the checkpoint is truncated or corrupt");
   };
   const u8 = () => { need(1); return bytes[pos++]; };

@@ -146,7 +146,13 @@ function readZipCheckpoint(bytes: Uint8Array): unknown {
   const pkl = zip.names().find((n) => n.endsWith("data.pkl"));
   if (!pkl) throw new Error("the zip has no data.pkl: it is not a torch.save checkpoint");
   const prefix = pkl.slice(0, -"data.pkl".length);
-  const hooks = torchHooks((dtype, key, numel) => new Storage(dtype, () => zip.read(`${prefix}data/${key}`), numel));
+  // One Storage per key: tensors that view the same storage share its decoded values.
+  const storages = new Map<string, Storage>();
+  const hooks = torchHooks((dtype, key, numel) => {
+    let storage = storages.get(key);
+    if (!storage) storages.set(key, (storage = new Storage(dtype, () => zip.read(`${prefix}data/${key}`), numel)));
+    return storage;
+  });
   return unpickleAt(zip.read(pkl), hooks, 0).value;
 }
 

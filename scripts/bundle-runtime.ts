@@ -1,0 +1,44 @@
+// Bundles the browser runtime (tfjs + backends + src/lib + backend selection)
+// into one ES module with esbuild: src/components/tf-runtime.ts ->
+// src/_bundle/runtime.js, and copies the tfjs wasm binaries next to it.
+// Framework's own npm bundling breaks tfjs (seedrandom: "alea is not a
+// function"), so pages import this file instead of tfjs. Runs before `build`
+// and `dev` (npm pre-scripts); `npm run bundle` runs it alone.
+import {build} from "esbuild";
+import fs from "node:fs";
+import {createRequire} from "node:module";
+import path from "node:path";
+import {fileURLToPath} from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const outDir = path.join(root, "src", "_bundle");
+const require = createRequire(import.meta.url);
+
+const t0 = performance.now();
+fs.mkdirSync(outDir, {recursive: true});
+
+const result = await build({
+  entryPoints: [path.join(root, "src", "components", "tf-runtime.ts")],
+  outfile: path.join(outDir, "runtime.js"),
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  minify: true,
+  sourcemap: false,
+  legalComments: "eof",
+  // Framework resolves these itself (FileAttachment paths must stay literal).
+  external: ["observablehq:stdlib"],
+  logLevel: "warning",
+  metafile: true,
+});
+
+// Types for editors: the bundle exports what tf-runtime.ts exports.
+fs.writeFileSync(path.join(outDir, "runtime.d.ts"), `export * from "../components/tf-runtime.js";\n`);
+
+const wasmDir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
+const wasmFiles = ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"];
+for (const file of wasmFiles) fs.copyFileSync(path.join(wasmDir, file), path.join(outDir, file));
+
+const bytes = Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
+console.error(`bundle: src/_bundle/runtime.js (${(bytes / 1e6).toFixed(2)} MB) + ${wasmFiles.length} wasm files in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

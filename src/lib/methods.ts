@@ -1,0 +1,46 @@
+// The five methods by name, with the handout's settings in one place. Pages,
+// the CLI, the benchmark and the dataset statistics all go through this table.
+import type * as tf from "@tensorflow/tfjs";
+import type {Explanation, MethodOptions} from "./explanation.js";
+import {gradCam} from "./grad-cam.js";
+import {grad, gradXInput} from "./gradient.js";
+import {integratedGradients} from "./integrated-gradients.js";
+import {occlusion} from "./occlusion.js";
+import type {ResNet18} from "./resnet18.js";
+
+export const METHOD_NAMES = ["occlusion", "grad", "grad_x_input", "grad_cam", "integrated_gradients"] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
+
+/** The handout's settings: occlusion grid 6, IG 20 steps, deletion 10 steps. */
+export const HANDOUT_SETTINGS = {occlusionSteps: 6, integratedGradientsSteps: 20, deletionSteps: 10} as const;
+
+export interface MethodInfo {
+  name: MethodName;
+  label: string;
+  /** What `steps` means for this method, or null if it has none. */
+  steps: {label: string; default: number; min: number; max: number} | null;
+}
+
+export const METHODS: Record<MethodName, MethodInfo> = {
+  occlusion: {name: "occlusion", label: "Occlusion", steps: {label: "grid size S", default: HANDOUT_SETTINGS.occlusionSteps, min: 2, max: 32}},
+  grad: {name: "grad", label: "Gradient norm", steps: null},
+  grad_x_input: {name: "grad_x_input", label: "Gradient x input", steps: null},
+  grad_cam: {name: "grad_cam", label: "GradCAM", steps: null},
+  integrated_gradients: {name: "integrated_gradients", label: "Integrated gradients", steps: {label: "steps M", default: HANDOUT_SETTINGS.integratedGradientsSteps, min: 2, max: 256}},
+};
+
+export function isMethodName(name: string): name is MethodName {
+  return (METHOD_NAMES as readonly string[]).includes(name);
+}
+
+/** Runs method `name`; `steps` is the occlusion grid or the IG steps (ignored by the others). */
+export function explain(name: MethodName, model: ResNet18, image: tf.Tensor3D, options: MethodOptions & {steps?: number} = {}): Promise<Explanation> {
+  const steps = options.steps ?? METHODS[name].steps?.default;
+  switch (name) {
+    case "occlusion": return occlusion(model, image, {...options, steps});
+    case "grad": return grad(model, image, options);
+    case "grad_x_input": return gradXInput(model, image, options);
+    case "grad_cam": return gradCam(model, image, options);
+    case "integrated_gradients": return integratedGradients(model, image, {...options, steps});
+  }
+}

@@ -1,0 +1,164 @@
+// The dataset-wide deletion protocol for one image: all five methods at the
+// handout's settings, then each method's deletion curve and AUC. It computes
+// exactly what running the methods one by one computes, but shares the work
+// they have in common:
+//  - one forward pass gives the logits, the prediction and GradCAM's layer4
+//    features;
+//  - one backward pass gives the gradient used by gradient norm, gradient x
+//    input and the first (a = 1) integrated-gradients path image;
+//  - the last IG path image (a = 0) and the last deletion image are both the
+//    black image, identical for every photo: its logits and its gradient per
+//    class are computed once and cached;
+//  - the first deletion image is the photo itself, whose probability is known;
+//  - the deletion images of all five methods go through the model together,
+//    in full batches.
+import * as tf from "@tensorflow/tfjs";
+import {deletionStepOfPixel, prepareDeletion, trapezoidAuc} from "./deletion.js";
+import {argmax, checkAborted, concat, logitGradient, runBatched, softmax, type RunOptions} from "./explanation.js";
+import {gradCamFromFeatures} from "./grad-cam.js";
+import {gradRelevance, gradXInputRelevance} from "./gradient.js";
+import {integratedGradientsRelevance, pathGradientSum} from "./integrated-gradients.js";
+import {HANDOUT_SETTINGS, METHOD_NAMES, type MethodName} from "./methods.js";
+import {occlusionGrid, occlusionRelevance} from "./occlusion.js";
+import type {ResNet18} from "./resnet18.js";
+
+export interface ProtocolSettings {
+  occlusionSteps: number;
+  integratedGradientsSteps: number;
+  deletionSteps: number;
+}
+
+export const DEFAULT_PROTOCOL_SETTINGS: ProtocolSettings = {...HANDOUT_SETTINGS};
+
+export interface ProtocolResult {
+  logits: Float32Array;
+  predicted: number;
+  /** Softmax probability of the predicted class. */
+  confidence: number;
+  auc: Record<MethodName, number>;
+  curves: Record<MethodName, Float32Array>;
+  relevance: Record<MethodName, Float32Array>;
+  /** Milliseconds spent per stage (methods, then "deletion" for all curves). */
+  timings: Record<MethodName | "forward" | "deletion", number>;
+}
+
+export class DeletionProtocol {
+  private black: {logits: Float32Array; gradients: Map<number, tf.Tensor3D>} | null = null;
+
+  constructor(
+    private readonly model: ResNet18,
+    readonly settings: ProtocolSettings = DEFAULT_PROTOCOL_SETTINGS,
+    private readonly options: RunOptions = {},
+  ) {
+    if (settings.integratedGradientsSteps < 2) throw new RangeError("integrated gradients needs >= 2 steps");
+    if (settings.deletionSteps < 2) throw new RangeError("deletion needs >= 2 steps");
+  }
+
+  /** Logits of the black image, and the gradient of each class's logit there (computed once). */
+  private async blackImage(target: number): Promise<{logits: Float32Array; gradient: tf.Tensor3D}> {
+    if (!this.black) {
+      const t = tf.tidy(() => this.model.logits(tf.zeros([1, 224, 224, 3])));
+      this.black = {logits: (await t.data()) as Float32Array, gradients: new Map()};
+      t.dispose();
+    }
+    let gradient = this.black.gradients.get(target);
+    if (!gradient) {
+      gradient = tf.tidy(() => logitGradient(this.model, tf.zeros([1, 224, 224, 3]), target).squeeze([0]) as tf.Tensor3D);
+      this.black.gradients.set(target, gradient);
+    }
+    return {logits: this.black.logits, gradient};
+  }
+
+  async run(image: tf.Tensor3D): Promise<ProtocolResult> {
+    const {model, settings, options} = this;
+    const timings = {} as ProtocolResult["timings"];
+    const relevance = {} as ProtocolResult["relevance"];
+    let t0 = performance.now();
+    const lap = (key: keyof ProtocolResult["timings"]) => {
+      const now = performance.now();
+      timings[key] = now - t0;
+      t0 = now;
+    };
+
+    // Forward pass: logits, prediction, layer4 features for GradCAM.
+    const batch = image.expandDims(0) as tf.Tensor4D;
+    const features = model.features(batch);
+    const logitsTensor = model.head(features);
+    const logits = (await logitsTensor.data()) as Float32Array;
+    logitsTensor.dispose();
+    const predicted = argmax(logits);
+    const probability = softmax(logits)[predicted];
+    lap("forward");
+
+    try {
+      relevance.grad_cam = (await gradCamFromFeatures(model, features, predicted, image.shape[0])).relevance;
+      lap("grad_cam");
+
+      // One backward pass for gradient norm, gradient x input and IG's a = 1 image.
+      const gradient = tf.tidy(() => logitGradient(model, batch, predicted).squeeze([0]) as tf.Tensor3D);
+      try {
+        relevance.grad = await readAndDispose(gradRelevance(gradient));
+        lap("grad");
+        relevance.grad_x_input = await readAndDispose(gradXInputRelevance(gradient, image));
+        lap("grad_x_input");
+
+        const steps = settings.integratedGradientsSteps;
+        const black = await this.blackImage(predicted);
+        const interior = Array.from({length: steps - 2}, (_, k) => k + 1);
+        const interiorSum = await pathGradientSum(model, image, steps, predicted, interior, options);
+        const sum = tf.tidy(() => tf.addN([gradient, black.gradient, interiorSum]) as tf.Tensor3D);
+        interiorSum.dispose();
+        const ig = integratedGradientsRelevance(image, sum, steps);
+        sum.dispose();
+        relevance.integrated_gradients = await readAndDispose(ig.relevance);
+        ig.attributions.dispose();
+        lap("integrated_gradients");
+      } finally {
+        gradient.dispose();
+      }
+
+      const grid = await occlusionGrid(model, image, settings.occlusionSteps, predicted, probability, options);
+      relevance.occlusion = await readAndDispose(occlusionRelevance(grid, settings.occlusionSteps, image.shape[0]));
+      lap("occlusion");
+
+      // Deletion: images 1 .. S-2 of every method, batched together.
+      const s = settings.deletionSteps;
+      const pBlack = softmax((await this.blackImage(predicted)).logits)[predicted];
+      const stepOfPixel = Object.fromEntries(METHOD_NAMES.map((m) => [m, deletionStepOfPixel(relevance[m], s)])) as Record<MethodName, Int32Array>;
+      const jobs = METHOD_NAMES.flatMap((m) => Array.from({length: Math.max(s - 2, 0)}, (_, k) => ({method: m, step: k + 1})));
+      const probabilities = concat(await runBatched(
+        jobs.length,
+        (start, count) => tf.concat(jobs.slice(start, start + count).map(({method, step}) =>
+          prepareDeletion(image, relevance[method], s, step, 1, stepOfPixel[method]))),
+        (images) => tf.softmax(model.logits(images as tf.Tensor4D)).slice([0, predicted], [-1, 1]).reshape([-1]),
+        options,
+      ));
+      const curves = {} as ProtocolResult["curves"];
+      const auc = {} as ProtocolResult["auc"];
+      METHOD_NAMES.forEach((m, i) => {
+        const curve = new Float32Array(s);
+        curve[0] = probability;
+        curve.set(probabilities.subarray(i * (s - 2), (i + 1) * (s - 2)), 1);
+        curve[s - 1] = pBlack;
+        curves[m] = curve;
+        auc[m] = trapezoidAuc(curve);
+      });
+      lap("deletion");
+      checkAborted(options.signal);
+      return {logits, predicted, confidence: probability, auc, curves, relevance, timings};
+    } finally {
+      tf.dispose([features, batch]);
+    }
+  }
+
+  dispose(): void {
+    this.black?.gradients.forEach((g) => g.dispose());
+    this.black = null;
+  }
+}
+
+async function readAndDispose(t: tf.Tensor): Promise<Float32Array> {
+  const values = (await t.data()) as Float32Array;
+  t.dispose();
+  return values;
+}
