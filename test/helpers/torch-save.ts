@@ -6,7 +6,7 @@
 // - the zip format (`archive/data.pkl` + `archive/data/<key>`, stored or
 //   deflated) and the legacy sequential format (magic, protocol version,
 //   sys info, the state_dict pickle, storage keys, raw storages).
-import {zipSync, type ZipInputFile} from "fflate";
+import {zipSync, type Zippable} from "fflate";
 
 /** A Python value to pickle. */
 export type Py =
@@ -208,7 +208,7 @@ export interface CheckpointOptions {
 
 /** torch.save(..., _use_new_zipfile_serialization=True); `level` 0 = stored (torch's own), >0 = deflated. */
 export function zipCheckpoint(tensors: TensorSpec[], storages: StorageSpec[], level: 0 | 6 = 0, options: CheckpointOptions = {}): Uint8Array {
-  const files: Record<string, ZipInputFile> = {
+  const files: Zippable = {
     "archive/data.pkl": [pickle(stateDictPy(tensors, storages, false, options.wrap)), {level}],
     "archive/byteorder": [new TextEncoder().encode("little"), {level}],
     "archive/version": [new TextEncoder().encode("3\n"), {level}],

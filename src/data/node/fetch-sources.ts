@@ -1,0 +1,23 @@
+// Resolves the weights and the images as configured (downloading them into
+// the cache if that is the source), checks them, and prints where they are:
+//   npx tsx src/data/node/fetch-sources.ts      (npm run sources)
+// Progress and warnings go to stderr, the result (JSON) to stdout.
+import {loadCheckpoint} from "./model.js";
+import {listImagenette, resolveImagenetteVal, resolveWeightsFile, sourcesConfig} from "./sources.js";
+
+try {
+  const cfg = sourcesConfig();
+  process.stderr.write(`EXPLAIN_SOURCE=${cfg.mode}; shared: ${cfg.sharedDir}; cache: ${cfg.cacheDir}\n`);
+  const weights = await resolveWeightsFile();
+  const checkpoint = loadCheckpoint(weights);
+  const images = await resolveImagenetteVal();
+  const list = listImagenette(images);
+  const perClass: Record<string, number> = {};
+  for (const e of list) perClass[e.wnid] = (perClass[e.wnid] ?? 0) + 1;
+  process.stdout.write(
+    JSON.stringify({weights, sha256: checkpoint.sha256, head: checkpoint.head, images, count: list.length, perClass}, null, 2) + "\n",
+  );
+} catch (e) {
+  process.stderr.write(`error: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,184 @@
+// Dataset-wide deletion statistics: the protocol (five methods at the
+// handout's settings, then each method's deletion AUC) over many images, in
+// worker processes (tfjs's wasm backend is single-threaded in Node), with a
+// per-image cache so an unchanged build does not recompute and an
+// interrupted run resumes where it stopped.
+import {fork} from "node:child_process";
+import {createHash} from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {fileURLToPath} from "node:url";
+import {METHOD_NAMES, type MethodName} from "../../lib/methods.js";
+import {DEFAULT_PROTOCOL_SETTINGS, type ProtocolSettings} from "../../lib/protocol.js";
+import {listImagenette, PROJECT_ROOT, type ImagenetteEntry} from "./sources.js";
+import {loadCheckpoint} from "./model.js";
+
+export interface StatsRow {
+  /** Image file name, e.g. ILSVRC2012_val_00009111.JPEG. */
+  image: string;
+  wnid: string;
+  label: number;
+  predicted: number;
+  /** Softmax probability of the predicted class. */
+  confidence: number;
+  auc: Record<MethodName, number>;
+  /** Seconds the protocol took for this image (in its worker). */
+  seconds: number;
+}
+
+export interface StatsResult {
+  settings: ProtocolSettings;
+  model: {file: string; sha256: string};
+  images: {folder: string; available: number; requested: number; computed: number; cached: number; skipped: string[]};
+  rows: StatsRow[];
+  /** Wall-clock seconds of this run and the worker count. */
+  run: {seconds: number; workers: number; secondsPerImage: number};
+}
+
+export interface StatsOptions {
+  imagesDir: string;
+  weightsFile: string;
+  /** How many images (balanced across classes), or "all". */
+  limit: number | "all";
+  workers?: number;
+  settings?: ProtocolSettings;
+  batchSize?: number;
+  cacheDir?: string | null;
+  log?: (line: string) => void;
+}
+
+/** Default image count of a build: ~4 minutes on 2 cores (see README). */
+export const DEFAULT_BUILD_IMAGES = 30;
+
+/** Reads EXPLAIN_STATS_IMAGES ("all" or a count) and EXPLAIN_STATS_WORKERS. */
+export function statsEnv(env: Record<string, string | undefined> = process.env): {limit: number | "all"; workers: number} {
+  const raw = (env.EXPLAIN_STATS_IMAGES ?? String(DEFAULT_BUILD_IMAGES)).trim();
+  const limit = raw === "all" ? "all" : Number(raw);
+  if (limit !== "all" && (!Number.isInteger(limit) || limit < 1)) throw new Error(`EXPLAIN_STATS_IMAGES must be a positive integer or "all", got "${raw}"`);
+  const workers = Number(env.EXPLAIN_STATS_WORKERS ?? defaultWorkers());
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`EXPLAIN_STATS_WORKERS must be a positive integer, got "${env.EXPLAIN_STATS_WORKERS}"`);
+  return {limit, workers};
+}
+
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
+}
+
+/**
+ * The first `limit` images, balanced across classes: the 1st image of every
+ * class (sorted by file name), then the 2nd of every class, and so on.
+ */
+export function selectImages(list: readonly ImagenetteEntry[], limit: number | "all"): ImagenetteEntry[] {
+  if (limit === "all") return [...list];
+  const byClass = new Map<number, ImagenetteEntry[]>();
+  for (const e of list) byClass.set(e.label, [...(byClass.get(e.label) ?? []), e]);
+  const classes = [...byClass.keys()].sort((a, b) => a - b);
+  const out: ImagenetteEntry[] = [];
+  for (let rank = 0; out.length < limit; rank++) {
+    let any = false;
+    for (const c of classes) {
+      const e = byClass.get(c)![rank];
+      if (e && out.length < limit) {
+        out.push(e);
+        any = true;
+      }
+    }
+    if (!any) break;
+  }
+  return out;
+}
+
+function cacheKey(sha256: string, settings: ProtocolSettings): string {
+  const s = `${settings.occlusionSteps}-${settings.integratedGradientsSteps}-${settings.deletionSteps}`;
+  return `${sha256.slice(0, 16)}-o${settings.occlusionSteps}-ig${settings.integratedGradientsSteps}-d${settings.deletionSteps}-${createHash("sha256").update(s).digest("hex").slice(0, 6)}`;
+}
+
+function cacheFile(dir: string, entry: ImagenetteEntry): string {
+  return path.join(dir, `${entry.wnid}_${path.basename(entry.file)}.json`);
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "?";
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = Math.round(seconds % 60);
+  return h ? `${h}h ${m}m` : m ? `${m}m ${s}s` : `${s}s`;
+}
+
+export async function computeStats(options: StatsOptions): Promise<StatsResult> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const settings = options.settings ?? DEFAULT_PROTOCOL_SETTINGS;
+  const checkpoint = loadCheckpoint(options.weightsFile);
+  const all = listImagenette(options.imagesDir, {onWarn: (m) => log(`warning: ${m}`)});
+  const selected = selectImages(all, options.limit);
+  const cacheDir = options.cacheDir === null ? null : path.join(options.cacheDir ?? path.join(PROJECT_ROOT, ".cache", "stats"), cacheKey(checkpoint.sha256, settings));
+  if (cacheDir) fs.mkdirSync(cacheDir, {recursive: true});
+
+  const rows = new Map<ImagenetteEntry, StatsRow>();
+  const todo: ImagenetteEntry[] = [];
+  for (const entry of selected) {
+    const cached = cacheDir && fs.existsSync(cacheFile(cacheDir, entry)) ? (JSON.parse(fs.readFileSync(cacheFile(cacheDir, entry), "utf8")) as StatsRow) : null;
+    if (cached) rows.set(entry, cached);
+    else todo.push(entry);
+  }
+  const cachedCount = rows.size;
+  const workers = Math.max(1, Math.min(options.workers ?? defaultWorkers(), todo.length || 1));
+  log(`stats: ${selected.length} images from ${options.imagesDir} (${cachedCount} cached${cacheDir ? ` in ${path.relative(PROJECT_ROOT, cacheDir)}` : ""}), ${todo.length} to compute on ${workers} worker(s); settings occlusion ${settings.occlusionSteps}, IG ${settings.integratedGradientsSteps}, deletion ${settings.deletionSteps}`);
+
+  const started = performance.now();
+  const skipped: string[] = [];
+  if (todo.length) {
+    const queue = [...todo];
+    let done = 0;
+    const progress = () => {
+      const elapsed = (performance.now() - started) / 1000;
+      const rate = done ? elapsed / done : NaN;
+      log(`stats: ${done + skipped.length}/${todo.length} computed · ${rate.toFixed(1)} s/image overall · ETA ${formatDuration(rate * (todo.length - done - skipped.length))}`);
+    };
+    const workerFile = path.join(path.dirname(fileURLToPath(import.meta.url)), "stats-worker.ts");
+    await Promise.all(Array.from({length: workers}, () => new Promise<void>((resolve, reject) => {
+      const child = fork(workerFile, [], {execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"]});
+      let current: ImagenetteEntry | undefined;
+      const next = () => {
+        current = queue.shift();
+        if (current) child.send({type: "image", file: current.file});
+        else child.send({type: "exit"});
+      };
+      child.on("message", (message: {type: string; row?: Omit<StatsRow, "image" | "wnid" | "label">; error?: string}) => {
+        if (message.type === "ready") return next();
+        if (message.type === "fatal") return reject(new Error(message.error));
+        if (!current) return;
+        if (message.type === "row" && message.row) {
+          const row: StatsRow = {image: path.basename(current.file), wnid: current.wnid, label: current.label, ...message.row};
+          rows.set(current, row);
+          if (cacheDir) fs.writeFileSync(cacheFile(cacheDir, current), JSON.stringify(row));
+          done++;
+        } else if (message.type === "skip") {
+          log(`warning: skipping ${current.file}: ${message.error}`);
+          skipped.push(current.file);
+        }
+        progress();
+        next();
+      });
+      child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`stats worker exited with code ${code}`))));
+      child.on("error", reject);
+      child.send({type: "init", weightsFile: options.weightsFile, settings, batchSize: options.batchSize ?? 8});
+    })));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const ordered = selected.filter((e) => rows.has(e)).map((e) => rows.get(e)!);
+  return {
+    settings,
+    model: {file: path.basename(options.weightsFile), sha256: checkpoint.sha256},
+    images: {folder: options.imagesDir, available: all.length, requested: selected.length, computed: todo.length - skipped.length, cached: cachedCount, skipped},
+    rows: ordered,
+    run: {seconds, workers, secondsPerImage: todo.length - skipped.length ? seconds / (todo.length - skipped.length) : 0},
+  };
+}
+
+export function statsToCsv(result: StatsResult): string {
+  const header = ["image", "wnid", "label", "predicted", "confidence", ...METHOD_NAMES.map((m) => `auc_${m}`)];
+  const lines = result.rows.map((r) => [r.image, r.wnid, r.label, r.predicted, r.confidence, ...METHOD_NAMES.map((m) => r.auc[m])].join(","));
+  return [header.join(","), ...lines].join("\n") + "\n";
+}
