@@ -9,8 +9,12 @@ import type {ResNet18} from "./resnet18.js";
 /** The path coefficients linspace(1, 0, M), both ends included. */
 export function pathAlphas(steps: number): Float32Array {
   if (!Number.isInteger(steps) || steps < 2) throw new RangeError(`integrated gradients needs an integer number of steps >= 2, got ${steps}`);
-  // numpy's linspace: start + i * step, with the last value exactly `stop`.
-  return Float32Array.from({length: steps}, (_, i) => (i === steps - 1 ? 0 : 1 + i * (-1 / (steps - 1))));
+  // float32 arithmetic, filled from both ends like torch.linspace(1, 0, M)
+  // (the reference's): the first half is 1 + i*step, the second 0 - (M-1-i)*step.
+  const f = Math.fround;
+  const step = f(-1 / (steps - 1));
+  const half = Math.floor(steps / 2);
+  return Float32Array.from({length: steps}, (_, i) => (i < half ? f(1 + f(step * i)) : f(0 - f(step * (steps - 1 - i)))));
 }
 
 /** The handout's `prepare_integrated_gradients(img, M)`: images `img * a`, a = linspace(1, 0, M); optionally only `start .. start+count-1`. */

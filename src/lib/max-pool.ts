@@ -6,10 +6,15 @@
 // row-major order, while tfjs backends differ (wasm picks the last). The
 // reference numbers are PyTorch's, so the routing is spelled out here with
 // forward ops only, identically on every backend.
+//
+// How, with kernels that are fast on every backend: window offset (ky, kx)
+// of all windows, x_pad[2i+ky, 2j+kx], is a stride-2 depthwise convolution
+// with a one-hot 3x3 kernel; the routed gradients land on one of the four
+// parity grids (even/odd rows x even/odd columns) of the padded input, shifted
+// by (ky>>1, kx>>1), and depthToSpace interleaves the grids back.
 import * as tf from "@tensorflow/tfjs";
 
 const KERNEL = 3;
-const STRIDE = 2;
 const PAD = 1;
 
 /** Max pool 3x3/2, padding 1, of post-ReLU activations (>= 0, so zero padding equals -inf padding). */
@@ -17,34 +22,52 @@ export function stemMaxPool(x: tf.Tensor4D): tf.Tensor4D {
   return maxPoolOp(x);
 }
 
+/** One-hot depthwise kernels [3,3,c,1] picking window offset (ky, kx), cached per channel count. */
+const pickers = new Map<number, tf.Tensor4D[]>();
+function windowPickers(channels: number): tf.Tensor4D[] {
+  let kernels = pickers.get(channels);
+  if (!kernels) {
+    kernels = Array.from({length: KERNEL * KERNEL}, (_, k) => tf.tidy(() => {
+      const onehot = new Float32Array(KERNEL * KERNEL * channels);
+      onehot.fill(1, k * channels, (k + 1) * channels);
+      return tf.keep(tf.tensor4d(onehot, [KERNEL, KERNEL, channels, 1]));
+    }));
+    pickers.set(channels, kernels);
+  }
+  return kernels;
+}
+
 const maxPoolOp = tf.customGrad(((x: tf.Tensor4D, save: tf.GradSaveFunc) => {
-  const padded = tf.pad(x, [[0, 0], [PAD, PAD], [PAD, PAD], [0, 0]]) as tf.Tensor4D;
-  const value = tf.maxPool(padded, KERNEL, STRIDE, "valid");
-  save([padded, value]);
+  const value = tf.maxPool(tf.pad(x, [[0, 0], [PAD, PAD], [PAD, PAD], [0, 0]]), KERNEL, 2, "valid");
+  save([x, value]);
   return {
     value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [p, m] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const [n, ph, pw, c] = p.shape;
-      const [, h, w] = m.shape;
+      const [input, m] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const [n, h, w, c] = input.shape;
+      const [, oh, ow] = m.shape;
+      // Pad to an even size that covers every window: rows 0 .. 2*oh.
+      const ph = 2 * oh + 2;
+      const pw = 2 * ow + 2;
+      const padded = tf.pad(input, [[0, 0], [PAD, ph - h - PAD], [PAD, pw - w - PAD], [0, 0]]) as tf.Tensor4D;
+      const kernels = windowPickers(c);
+      const parity: tf.Tensor4D[][] = [[], [], [], []];
       let taken = tf.zerosLike(m); // 1 where an earlier window position already was the max
-      let grad = tf.zeros([n, ph, pw, c]) as tf.Tensor4D;
       for (let ky = 0; ky < KERNEL; ky++) {
         for (let kx = 0; kx < KERNEL; kx++) {
-          const window = tf.stridedSlice(p, [0, ky, kx, 0], [n, ky + STRIDE * (h - 1) + 1, kx + STRIDE * (w - 1) + 1, c], [1, STRIDE, STRIDE, 1]);
+          const window = tf.depthwiseConv2d(padded, kernels[ky * KERNEL + kx], 2, "valid").slice([0, 0, 0, 0], [n, oh, ow, c]);
           const isMax = tf.equal(window, m).toFloat();
           const first = tf.mul(isMax, tf.sub(1, taken));
           taken = tf.maximum(taken, isMax);
-          // Scatter dy * first back to rows ky + 2i, cols kx + 2j of the padded input.
-          const routed = tf.mul(dy, first).reshape([n, h, 1, w, 1, c]);
-          const dilated = tf.pad(routed, [[0, 0], [0, 0], [0, STRIDE - 1], [0, 0], [0, STRIDE - 1], [0, 0]]).reshape([n, h * STRIDE, w * STRIDE, c]);
-          // dilated spans rows ky .. ky + 2h - 1, which may run one row past the padded input.
-          const placed = tf.pad(dilated, [[0, 0], [ky, Math.max(ph - ky - h * STRIDE, 0)], [kx, Math.max(pw - kx - w * STRIDE, 0)], [0, 0]]) as tf.Tensor4D;
-          const fitted = placed.shape[1] > ph || placed.shape[2] > pw ? placed.slice([0, 0, 0, 0], [n, ph, pw, c]) : placed;
-          grad = tf.add(grad, fitted);
+          const [qy, qx] = [ky >> 1, kx >> 1];
+          // Row 2i+ky of the padded input is row i+qy of parity grid (ky % 2).
+          parity[2 * (ky % 2) + (kx % 2)].push(tf.pad(tf.mul(dy, first), [[0, 0], [qy, ph / 2 - qy - oh], [qx, pw / 2 - qx - ow], [0, 0]]) as tf.Tensor4D);
         }
       }
-      return grad.slice([0, PAD, PAD, 0], [n, ph - 2 * PAD, pw - 2 * PAD, c]);
+      const grids = parity.map((parts) => (parts.length === 1 ? parts[0] : tf.addN(parts)));
+      // depthToSpace: out[2i+dy, 2j+dx, ch] = in[i, j, (2*dy+dx)*c + ch].
+      const gradPadded = tf.depthToSpace(tf.concat(grids, 3) as tf.Tensor4D, 2, "NHWC");
+      return gradPadded.slice([0, PAD, PAD, 0], [n, h, w, c]);
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor4D) => tf.Tensor4D;

@@ -134,6 +134,11 @@ export class ResNet18 {
     this.std = tf.tensor1d(INPUT_STD);
   }
 
+  /** conv1 + bn1 + ReLU, before the max pool: [N,224,224,3] -> [N,112,112,64] (for diagnostics of max-pool ties). */
+  stemActivations(images: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => this.stem.apply(images.sub(this.mean).div(this.std) as tf.Tensor4D));
+  }
+
   /** Backbone up to layer4 (after its last ReLU): [N,224,224,3] in [0,1] -> [N,7,7,512]. */
   features(images: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
@@ -202,3 +207,4 @@ function foldBatchNorm(weight: NamedTensor, get: (n: string) => NamedTensor, bn:
   }
   return {filter: tf.tensor4d(filter, [kh, kw, cin, cout]), bias: tf.tensor1d(bias)};
 }
+

@@ -1,0 +1,151 @@
+// Helpers for the end-to-end tests: serve the built site (dist/) and drive
+// a headless Chromium through playwright-core. Every page test uses them:
+//
+//   const site = await serveDist();
+//   const browser = await launchBrowser();
+//   const {page, problems} = await openPage(browser, site.url + "/pages/x");
+//   ...
+//   expect(problems()).toEqual([]);
+//   await browser.close(); await site.close();
+import fs from "node:fs";
+import http from "node:http";
+import type {AddressInfo} from "node:net";
+import path from "node:path";
+import {fileURLToPath} from "node:url";
+import {chromium, type Browser, type Page} from "playwright-core";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const DIST = path.join(ROOT, "dist");
+export const ARTIFACTS = path.join(ROOT, "test-artifacts");
+
+/** Chromium binary: $CHROMIUM, or Debian's. */
+export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+/**
+ * Flags for a headless Chromium on a machine without a GPU or network.
+ * WebGL runs on SwiftShader (software): with these flags the page's
+ * backend is "webgl" (WebGPU is not offered without --enable-unsafe-webgpu).
+ */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--enable-unsafe-swiftshader",
+  "--disable-quic",
+  "--no-first-run",
+  "--no-default-browser-check",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-default-apps",
+  "--disable-extensions",
+  "--disable-features=Translate,MediaRouter,OptimizationHints",
+];
+
+const MIME: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".bin": "application/octet-stream",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".svg": "image/svg+xml",
+  ".txt": "text/plain; charset=utf-8",
+  ".csv": "text/csv; charset=utf-8",
+  ".woff2": "font/woff2",
+};
+
+/** Fails with what to do if the site was not built. */
+export function requireDist(): void {
+  if (!fs.existsSync(path.join(DIST, "index.html"))) {
+    throw new Error(`${DIST} has no built site: run \`npm run build\` first (\`npm test\` builds it before the tests).`);
+  }
+}
+
+/**
+ * A static server for dist/ on 127.0.0.1 (random port) with clean URLs:
+ * /pages/x serves dist/pages/x.html, / serves dist/index.html.
+ */
+export async function serveDist(dir = DIST): Promise<{url: string; close: () => Promise<void>}> {
+  requireDist();
+  const root = path.resolve(dir);
+  const server = http.createServer((req, res) => {
+    const file = resolveFile(root, req.url ?? "/");
+    if (!file) {
+      res.writeHead(404, {"content-type": "text/plain"}).end(`not found: ${req.url}`);
+      return;
+    }
+    res.writeHead(200, {
+      "content-type": MIME[path.extname(file).toLowerCase()] ?? "application/octet-stream",
+      "content-length": fs.statSync(file).size,
+      "cache-control": "no-cache",
+    });
+    if (req.method === "HEAD") res.end();
+    else fs.createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const {port} = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+function resolveFile(root: string, url: string): string | null {
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(url, "http://x").pathname);
+  } catch {
+    return null;
+  }
+  const base = path.join(root, pathname);
+  if (base !== root && !base.startsWith(root + path.sep)) return null; // outside dist/
+  for (const candidate of pathname.endsWith("/") ? [path.join(base, "index.html")] : [base, base + ".html", path.join(base, "index.html")]) {
+    if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
+  }
+  return null;
+}
+
+/** Headless Chromium; fails with what to do if it is not installed. */
+export async function launchBrowser(args: string[] = CHROMIUM_ARGS): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: install it (Debian: \`apt-get install -y chromium\`) or set CHROMIUM to its path.`);
+  }
+  return chromium.launch({executablePath: CHROMIUM, headless: true, args});
+}
+
+/**
+ * Opens `url` in a new page and records what goes wrong: console errors,
+ * uncaught exceptions, failed requests and HTTP errors. `problems()` lists
+ * them; console lines of every level are in `consoleLines`.
+ */
+export async function openPage(browser: Browser, url: string, {width = 1200, height = 900} = {}): Promise<{page: Page; problems: () => string[]; consoleLines: string[]}> {
+  const page = await browser.newPage({viewport: {width, height}});
+  const errors: string[] = [];
+  const consoleLines: string[] = [];
+  page.on("console", (m) => {
+    consoleLines.push(`${m.type()}: ${m.text()}`);
+    if (m.type() === "error") errors.push(`console error: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => errors.push(`uncaught: ${e.message}`));
+  page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  page.on("response", (r) => {
+    if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  await page.goto(url, {waitUntil: "load"});
+  return {page, problems: () => [...errors], consoleLines};
+}
+
+/** Saves a full-page screenshot under test-artifacts/ and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(ARTIFACTS, {recursive: true});
+  const file = path.join(ARTIFACTS, name);
+  await page.screenshot({path: file, fullPage: true});
+  return file;
+}
