@@ -1,0 +1,29 @@
+// Observable Framework configuration: https://observablehq.com/framework/config
+// Everything is served from this site: no CDN (the default Google Fonts
+// stylesheet is turned off, npm: imports are not used; tfjs comes from the
+// esbuild bundle in src/_bundle, see scripts/bundle-runtime.ts).
+export default {
+  title: "Explanation methods, live",
+  root: "src",
+  // Chapters in reading order (Dataset-wide results stays last).
+  pages: [
+    {name: "Dataset and model", path: "/pages/dataset-and-model"},
+    {name: "Occlusion", path: "/pages/occlusion"},
+    {name: "Gradient norm", path: "/pages/gradient-norm"},
+    {name: "Gradient x input", path: "/pages/gradient-x-input"},
+    {name: "Integrated gradients", path: "/pages/integrated-gradients"},
+    {name: "GradCAM", path: "/pages/grad-cam"},
+    {name: "Deletion score", path: "/pages/deletion-score"},
+    {name: "Side by side", path: "/pages/side-by-side"},
+    {name: "Dataset-wide results", path: "/pages/dataset-wide-results"},
+  ],
+  globalStylesheets: [],
+  style: "style.css",
+  // An empty icon: no request for /favicon.ico.
+  head: `<link rel="icon" href="data:,">`,
+  footer: "Explanation methods, live · computed in your browser with TensorFlow.js",
+  search: false,
+  toc: true,
+  pager: true,
+  cleanUrls: true,
+};

@@ -1,0 +1,168 @@
+// Picks the TensorFlow.js backend for the reader's browser. The library
+// (src/lib) never chooses a backend: pages get one from here, through the
+// runtime bundle (see tf-runtime.ts).
+//
+// Order: webgpu, webgl, wasm, cpu. A backend is used only if it initializes
+// AND computes a small convolution + matrix product correctly, read back with
+// `await data()` (a backend can initialize and still return garbage, e.g. a
+// broken GPU driver; `dataSync()` returns zeros on WebGPU, so it is never
+// used). A GPU backend that the browser emulates in software (SwiftShader,
+// llvmpipe, ...) is skipped too: on a machine without a usable GPU, Chromium
+// still offers WebGL on SwiftShader, which runs this model more than ten
+// times slower than the wasm backend. Why each earlier backend was skipped is
+// kept for the badge.
+import * as tf from "@tensorflow/tfjs";
+
+export type BackendName = "webgpu" | "webgl" | "wasm" | "cpu";
+
+export const BACKEND_ORDER: BackendName[] = ["webgpu", "webgl", "wasm", "cpu"];
+
+export interface BackendInfo {
+  /** The backend in use. */
+  name: BackendName;
+  /** The backends tried before it, and why each was skipped. */
+  skipped: {name: BackendName; reason: string}[];
+  /** Milliseconds spent choosing (initialization + checks). */
+  ms: number;
+}
+
+export class NoBackendError extends Error {
+  constructor(readonly skipped: BackendInfo["skipped"]) {
+    super(`No TensorFlow.js backend works in this browser: ${skipped.map((s) => `${s.name}: ${s.reason}`).join("; ")}`);
+    this.name = "NoBackendError";
+  }
+}
+
+/**
+ * Tries the backends in order and returns the first one that works.
+ * `prefer` (e.g. from `?backend=wasm` in the page URL) is tried first.
+ * Throws NoBackendError (with every reason) if none works.
+ */
+export async function selectBackend(prefer?: string | null): Promise<BackendInfo> {
+  const t0 = performance.now();
+  const order = [...BACKEND_ORDER];
+  if (prefer && (order as string[]).includes(prefer)) {
+    order.splice(order.indexOf(prefer as BackendName), 1);
+    order.unshift(prefer as BackendName);
+  }
+  const skipped: BackendInfo["skipped"] = [];
+  for (const name of order) {
+    const reason = await tryBackend(name, name === prefer);
+    if (reason === null) return {name, skipped, ms: performance.now() - t0};
+    skipped.push({name, reason});
+  }
+  throw new NoBackendError(skipped);
+}
+
+/** null if `name` works, otherwise why not. `allowSoftware`: use a software GPU too. */
+async function tryBackend(name: BackendName, allowSoftware: boolean): Promise<string | null> {
+  const precheck = await unavailable(name, allowSoftware);
+  if (precheck) return precheck;
+  try {
+    if (!(await tf.setBackend(name))) return "failed to initialize (see the browser console for the cause)";
+    await tf.ready();
+  } catch (e) {
+    return `failed to initialize: ${message(e)}`;
+  }
+  try {
+    return await checkArithmetic();
+  } catch (e) {
+    return `a test computation threw: ${message(e)}`;
+  }
+}
+
+/** Cheap reasons a backend cannot work here, found before asking tfjs. */
+async function unavailable(name: BackendName, allowSoftware: boolean): Promise<string | null> {
+  if (!tf.findBackendFactory(name)) {
+    return name === "webgpu" ? "this browser has no WebGPU (navigator.gpu is missing)" : "not registered in this build";
+  }
+  if (name === "webgpu") {
+    const gpu = (navigator as Navigator & {gpu?: {requestAdapter(): Promise<GpuAdapterLike | null>}}).gpu;
+    let adapter: GpuAdapterLike | null;
+    try {
+      adapter = gpu ? await gpu.requestAdapter() : null;
+    } catch (e) {
+      return `requesting a WebGPU adapter failed: ${message(e)}`;
+    }
+    if (!adapter) return "the browser offers no WebGPU adapter";
+    const info = adapter.info ?? {};
+    const description = [info.vendor, info.architecture, info.description].filter(Boolean).join(" ");
+    if (!allowSoftware && (info.isFallbackAdapter || adapter.isFallbackAdapter || SOFTWARE_RENDERER.test(description))) {
+      return `WebGPU runs in software here (${description || "fallback adapter"}): slower than WebAssembly`;
+    }
+  }
+  if (name === "webgl" && !allowSoftware) {
+    const renderer = webglRenderer();
+    if (renderer && SOFTWARE_RENDERER.test(renderer)) return `WebGL runs in software here (${renderer}): slower than WebAssembly`;
+  }
+  return null;
+}
+
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render driver/i;
+
+interface GpuAdapterLike {
+  info?: {vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean};
+  isFallbackAdapter?: boolean;
+}
+
+/** The WebGL renderer's name (e.g. "ANGLE (..., SwiftShader ...)"), or null if unknown. */
+function webglRenderer(): string | null {
+  try {
+    const canvas = document.createElement("canvas");
+    const gl = (canvas.getContext("webgl2") ?? canvas.getContext("webgl")) as WebGLRenderingContext | null;
+    if (!gl) return null;
+    const debug = gl.getExtension("WEBGL_debug_renderer_info");
+    const renderer = String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? "");
+    gl.getExtension("WEBGL_lose_context")?.loseContext();
+    return renderer || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A 3x3 convolution (the model's main operation) and a matrix product on
+ * small known inputs, compared with the same arithmetic in plain JavaScript.
+ * Returns null if they agree within 1e-3, otherwise what went wrong.
+ */
+async function checkArithmetic(): Promise<string | null> {
+  const h = 5, w = 5, cin = 2, cout = 3;
+  const x = Float32Array.from({length: h * w * cin}, (_, i) => ((i * 7) % 11) / 10 - 0.5);
+  const f = Float32Array.from({length: 3 * 3 * cin * cout}, (_, i) => ((i * 5) % 13) / 13 - 0.4);
+  const y = tf.tidy(() => {
+    const conv = tf.conv2d(tf.tensor4d(x, [1, h, w, cin]), tf.tensor4d(f, [3, 3, cin, cout]), 1, "same");
+    // [25, 3] x [3, 2]
+    return tf.matMul(conv.reshape([h * w, cout]), tf.tensor2d([1, -2, 0.5, 3, -1, 0.25], [cout, 2]));
+  });
+  const got = await y.data();
+  y.dispose();
+  // The same in JavaScript.
+  const expected = new Float32Array(h * w * 2);
+  const m = [1, -2, 0.5, 3, -1, 0.25];
+  for (let r = 0; r < h; r++) {
+    for (let c = 0; c < w; c++) {
+      for (let o = 0; o < cout; o++) {
+        let s = 0;
+        for (let dr = -1; dr <= 1; dr++) {
+          for (let dc = -1; dc <= 1; dc++) {
+            const rr = r + dr, cc = c + dc;
+            if (rr < 0 || rr >= h || cc < 0 || cc >= w) continue;
+            for (let i = 0; i < cin; i++) s += x[(rr * w + cc) * cin + i] * f[(((dr + 1) * 3 + (dc + 1)) * cin + i) * cout + o];
+          }
+        }
+        expected[(r * w + c) * 2] += s * m[o * 2];
+        expected[(r * w + c) * 2 + 1] += s * m[o * 2 + 1];
+      }
+    }
+  }
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(got[i] - expected[i]);
+    if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
+  }
+  return worst <= 1e-3 ? null : `initialized but computed wrong numbers (a test convolution is off by ${worst.toPrecision(3)})`;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

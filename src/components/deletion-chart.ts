@@ -1,0 +1,107 @@
+// Deletion curves with Observable Plot: the probability of the explained
+// class as more and more of the most relevant pixels are blacked out, one
+// line per map, its area (AUC) in the legend.
+// Test hooks: [data-testid="deletion-chart"] with data-points (points of the
+// longest curve) and data-series; each legend entry [data-testid="auc"] with
+// data-method and data-auc (full precision).
+import * as Plot from "@observablehq/plot";
+
+export interface CurveSeries {
+  /** Method key (occlusion, grad, ..., random). */
+  key: string;
+  label: string;
+  colour: string;
+  /** Probabilities at x = linspace(0, 1, S). */
+  curve: ArrayLike<number>;
+  auc: number;
+  /** Dashed line (e.g. the random baseline). */
+  dashed?: boolean;
+  /** Shade the area under this curve. */
+  shade?: boolean;
+}
+
+/**
+ * Colour-blind-safe colours per method (Okabe & Ito's palette), grey for the
+ * random map. The same colour means the same method on every page.
+ */
+export const METHOD_COLOURS: Record<string, string> = {
+  occlusion: "#E69F00",
+  grad: "#56B4E9",
+  grad_x_input: "#009E73",
+  integrated_gradients: "#CC79A7",
+  grad_cam: "#D55E00",
+  random: "#777777",
+};
+
+export const METHOD_SYMBOLS: Record<string, string> = {
+  occlusion: "circle",
+  grad: "square",
+  grad_x_input: "diamond",
+  integrated_gradients: "triangle",
+  grad_cam: "cross",
+  random: "times",
+};
+
+export function deletionChart(series: CurveSeries[], {width = 520, height = 260, title}: {width?: number; height?: number; title?: string} = {}): HTMLElement {
+  const rows = series.flatMap((s) => Array.from(s.curve, (p, i) => ({key: s.key, label: s.label, x: s.curve.length > 1 ? i / (s.curve.length - 1) : 0, p})));
+  const points = Math.max(0, ...series.map((s) => s.curve.length));
+  const colour = {domain: series.map((s) => s.key), range: series.map((s) => s.colour)};
+  const marks: Plot.Markish[] = [];
+  for (const s of series.filter((s) => s.shade)) {
+    marks.push(Plot.areaY(rows.filter((r) => r.key === s.key), {x: "x", y: "p", fill: s.colour, fillOpacity: 0.15}));
+  }
+  marks.push(
+    Plot.ruleY([0]),
+    ...series.map((s) => Plot.line(rows.filter((r) => r.key === s.key), {x: "x", y: "p", stroke: s.colour, strokeWidth: 2, strokeDasharray: s.dashed ? "5,4" : undefined})),
+  );
+  if (points <= 40) {
+    marks.push(Plot.dot(rows, {x: "x", y: "p", stroke: "key", symbol: (d: {key: string}) => METHOD_SYMBOLS[d.key] ?? "circle", r: 3, fill: "white"}));
+  }
+  marks.push(Plot.tip(rows, Plot.pointer({x: "x", y: "p", title: (d: {label: string; x: number; p: number}) => `${d.label}\n${(100 * d.x).toFixed(0)}% deleted: p = ${d.p.toFixed(3)}`})));
+  const chart = Plot.plot({
+    width,
+    height,
+    marginLeft: 44,
+    marginBottom: 38,
+    x: {domain: [0, 1], label: "share of pixels deleted (most relevant first) →", tickFormat: "%", grid: true},
+    y: {domain: [0, 1], label: "↑ probability of the class", grid: true},
+    color: colour,
+    symbol: {domain: series.map((s) => s.key), range: series.map((s) => METHOD_SYMBOLS[s.key] ?? "circle")},
+    marks,
+  }) as unknown as HTMLElement;
+
+  const wrap = document.createElement("div");
+  wrap.className = "deletion-chart";
+  wrap.dataset.testid = "deletion-chart";
+  wrap.dataset.points = String(points);
+  wrap.dataset.series = String(series.length);
+  if (title) {
+    const t = document.createElement("div");
+    t.className = "deletion-chart__title";
+    t.textContent = title;
+    wrap.append(t);
+  }
+  wrap.append(aucLegend(series), chart);
+  return wrap;
+}
+
+/** The legend: a swatch per curve with its label and "AUC 0.123". */
+export function aucLegend(series: CurveSeries[]): HTMLElement {
+  const list = document.createElement("ul");
+  list.className = "auc-legend";
+  for (const s of series) {
+    const item = document.createElement("li");
+    item.dataset.testid = "auc";
+    item.dataset.method = s.key;
+    item.dataset.auc = String(s.auc);
+    const swatch = document.createElement("span");
+    swatch.className = "auc-legend__swatch";
+    swatch.style.borderTopColor = s.colour;
+    if (s.dashed) swatch.style.borderTopStyle = "dashed";
+    const value = document.createElement("strong");
+    value.textContent = s.auc.toFixed(3);
+    item.append(swatch, `${s.label}: AUC `, value);
+    list.append(item);
+  }
+  return list;
+}

@@ -1,0 +1,222 @@
+// Heatmaps on canvas: relevance over the photo, and plain maps (per-channel
+// gradients, GradCAM's 7x7 grid). Colours come from Observable Plot's scales
+// (the same ones its legends draw), so a legend made with Plot matches the
+// pixels exactly:
+// - signed relevance: ColorBrewer RdBu, positive red, negative blue (a
+//   diverging scheme that stays readable with the common colour-vision
+//   deficiencies; no red-green);
+// - magnitudes: "magma" (sequential, perceptually uniform, colour-blind safe).
+// Plain DOM + Plot; callers pass arrays already read back from tensors.
+import * as Plot from "@observablehq/plot";
+
+export const IMAGE_SIZE = 224;
+
+export type SchemeName = "signed" | "magma";
+
+const SCALES: Record<SchemeName, Plot.ScaleOptions> = {
+  signed: {type: "diverging", scheme: "RdBu", domain: [-1, 1], reverse: true},
+  magma: {type: "linear", scheme: "magma", domain: [0, 1]},
+};
+
+const luts = new Map<SchemeName, Uint8ClampedArray>();
+
+/** 256 RGB entries of a scheme over its domain. */
+export function colourTable(scheme: SchemeName): Uint8ClampedArray {
+  let lut = luts.get(scheme);
+  if (!lut) {
+    const options = SCALES[scheme];
+    const scale = Plot.scale({color: options});
+    const [lo, hi] = options.domain as [number, number];
+    lut = new Uint8ClampedArray(256 * 3);
+    for (let i = 0; i < 256; i++) {
+      const rgb = parseColour(String(scale.apply(lo + ((hi - lo) * i) / 255)));
+      lut.set(rgb, 3 * i);
+    }
+    luts.set(scheme, lut);
+  }
+  return lut;
+}
+
+function parseColour(css: string): [number, number, number] {
+  const m = /rgb\((\d+),\s*(\d+),\s*(\d+)\)/.exec(css);
+  if (m) return [Number(m[1]), Number(m[2]), Number(m[3])];
+  const h = /^#([0-9a-f]{6})$/i.exec(css);
+  if (h) return [parseInt(h[1].slice(0, 2), 16), parseInt(h[1].slice(2, 4), 16), parseInt(h[1].slice(4, 6), 16)];
+  throw new Error(`unexpected colour ${css}`);
+}
+
+function lookup(lut: Uint8ClampedArray, t: number): number {
+  // t in [0, 1] -> LUT offset
+  const i = Math.max(0, Math.min(255, Math.round((Number.isFinite(t) ? t : 0.5) * 255)));
+  return 3 * i;
+}
+
+export interface OverlayOptions {
+  /** Opacity of the colour where |relevance| = 1 (default 0.85). */
+  opacity?: number;
+  /** Opacity grows like |r|^gamma (default 0.7: faint values stay visible). */
+  gamma?: number;
+  /** Side of the square image (default 224). */
+  size?: number;
+}
+
+/**
+ * The photo (uint8 RGB, HWC), desaturated and lightened so colours stand
+ * out, with relevance in [-1, 1] (normalize_max) painted over it in the
+ * signed scheme; transparent where relevance is 0.
+ * Test hook: data-testid="heatmap".
+ */
+export function overlayCanvas(photo: Uint8Array, relevance: ArrayLike<number>, {opacity = 0.85, gamma = 0.7, size = IMAGE_SIZE}: OverlayOptions = {}): HTMLCanvasElement {
+  const lut = colourTable("signed");
+  const {canvas, image} = blankCanvas(size, size);
+  const out = image.data;
+  for (let p = 0; p < size * size; p++) {
+    const r = photo[3 * p], g = photo[3 * p + 1], b = photo[3 * p + 2];
+    const grey = 0.299 * r + 0.587 * g + 0.114 * b;
+    const v = Math.max(-1, Math.min(1, Number.isFinite(relevance[p]) ? relevance[p] : 0));
+    const a = opacity * Math.pow(Math.abs(v), gamma);
+    const k = lookup(lut, (v + 1) / 2);
+    // Base: 40% colour, 60% grey, lightened by 15%.
+    const base = (c: number) => 38 + 0.85 * (0.4 * c + 0.6 * grey);
+    out[4 * p] = (1 - a) * base(r) + a * lut[k];
+    out[4 * p + 1] = (1 - a) * base(g) + a * lut[k + 1];
+    out[4 * p + 2] = (1 - a) * base(b) + a * lut[k + 2];
+    out[4 * p + 3] = 255;
+  }
+  canvas.getContext("2d")!.putImageData(image, 0, 0);
+  canvas.dataset.testid = "heatmap";
+  canvas.classList.add("heatmap");
+  return canvas;
+}
+
+export interface MapOptions {
+  scheme?: SchemeName;
+  /** Values mapped to the ends of the scheme (default [0, max] for magma, [-max|x|, max|x|] for signed). */
+  domain?: [number, number];
+  /** Channel stride and offset: read values[p * stride + offset] (e.g. 3 and 1 for the green channel of HWC). */
+  stride?: number;
+  offset?: number;
+  /** Show each value as a sharp block when scaled up (small grids). */
+  pixelated?: boolean;
+  /** Map |value| instead of the value (magnitudes of signed data). */
+  abs?: boolean;
+}
+
+/** A height x width map as a canvas in a colour scheme. */
+export function mapCanvas(values: ArrayLike<number>, height: number, width: number, {scheme = "magma", domain, stride = 1, offset = 0, pixelated = false, abs = false}: MapOptions = {}): HTMLCanvasElement {
+  const lut = colourTable(scheme);
+  const [lo, hi] = domain ?? defaultDomain(values, scheme, stride, offset);
+  const span = hi - lo || 1;
+  const {canvas, image} = blankCanvas(width, height);
+  const out = image.data;
+  for (let p = 0; p < width * height; p++) {
+    const v = values[p * stride + offset];
+    const k = lookup(lut, ((abs ? Math.abs(v) : v) - lo) / span);
+    out[4 * p] = lut[k];
+    out[4 * p + 1] = lut[k + 1];
+    out[4 * p + 2] = lut[k + 2];
+    out[4 * p + 3] = 255;
+  }
+  canvas.getContext("2d")!.putImageData(image, 0, 0);
+  canvas.classList.add("heatmap");
+  if (pixelated) canvas.classList.add("heatmap--pixelated");
+  return canvas;
+}
+
+function defaultDomain(values: ArrayLike<number>, scheme: SchemeName, stride: number, offset: number): [number, number] {
+  let max = 0;
+  for (let i = offset; i < values.length; i += stride) max = Math.max(max, Math.abs(values[i]));
+  return scheme === "signed" ? [-max || -1, max || 1] : [0, max || 1];
+}
+
+/** Largest |value| over every `stride`-th element from `offset` (e.g. one channel of HWC). */
+export function maxAbs(values: ArrayLike<number>, stride = 1, offset = 0): number {
+  let max = 0;
+  for (let i = offset; i < values.length; i += stride) max = Math.max(max, Math.abs(values[i]));
+  return max;
+}
+
+/** The q-quantile (0..1) of |value| over every `stride`-th element from `offset`. */
+export function quantileAbs(values: ArrayLike<number>, q: number, stride = 1, offset = 0): number {
+  const n = Math.floor((values.length - offset + stride - 1) / stride);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.abs(values[offset + i * stride]);
+  a.sort();
+  return a[Math.min(n - 1, Math.max(0, Math.round(q * (n - 1))))] ?? 0;
+}
+
+/** A colour legend (Plot) for a scheme over `domain`. */
+export function legend(scheme: SchemeName, label: string, domain?: [number, number], {width = 240, tickFormat}: {width?: number; tickFormat?: string | ((x: number) => string)} = {}): HTMLElement {
+  const options = {...SCALES[scheme], ...(domain ? {domain} : {})};
+  const el = Plot.legend({color: {...options, label, width, ticks: 5, tickFormat}} as unknown as Plot.LegendOptions) as HTMLElement;
+  el.classList.add("heatmap-legend");
+  return el;
+}
+
+/** The photo alone (uint8 RGB, HWC) as a canvas. */
+export function photoCanvas(photo: Uint8Array, size = IMAGE_SIZE): HTMLCanvasElement {
+  const {canvas, image} = blankCanvas(size, size);
+  for (let p = 0; p < size * size; p++) {
+    image.data[4 * p] = photo[3 * p];
+    image.data[4 * p + 1] = photo[3 * p + 1];
+    image.data[4 * p + 2] = photo[3 * p + 2];
+    image.data[4 * p + 3] = 255;
+  }
+  canvas.getContext("2d")!.putImageData(image, 0, 0);
+  canvas.classList.add("photo");
+  return canvas;
+}
+
+/** A canvas from float RGB in [0, 1] (HWC), e.g. a thumbnail read back from a tensor; `index` picks one image of a stack. */
+export function floatCanvas(values: ArrayLike<number>, size: number, index = 0): HTMLCanvasElement {
+  const {canvas, image} = blankCanvas(size, size);
+  const offset = index * size * size * 3;
+  for (let p = 0; p < size * size; p++) {
+    image.data[4 * p] = 255 * values[offset + 3 * p];
+    image.data[4 * p + 1] = 255 * values[offset + 3 * p + 1];
+    image.data[4 * p + 2] = 255 * values[offset + 3 * p + 2];
+    image.data[4 * p + 3] = 255;
+  }
+  canvas.getContext("2d")!.putImageData(image, 0, 0);
+  return canvas;
+}
+
+function blankCanvas(width: number, height: number): {canvas: HTMLCanvasElement; image: ImageData} {
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  return {canvas, image: new ImageData(width, height)};
+}
+
+/**
+ * A row of labelled panels (photo, maps, overlays) that wraps on narrow
+ * screens. Each panel: a canvas (or any element) and a caption.
+ */
+export function panelRow(panels: {content: Node; label: string | Node; note?: string | Node; attributes?: Record<string, string>}[], {minWidth = 160, maxWidth = 260}: {minWidth?: number; maxWidth?: number} = {}): HTMLElement {
+  const row = document.createElement("div");
+  row.className = "panel-row";
+  row.style.setProperty("--panel-min", `${minWidth}px`);
+  row.style.setProperty("--panel-max", `${maxWidth}px`);
+  for (const {content, label, note, attributes = {}} of panels) {
+    const panel = document.createElement("figure");
+    panel.className = "panel";
+    for (const [k, v] of Object.entries(attributes)) panel.setAttribute(k, v);
+    const frame = document.createElement("div");
+    frame.className = "panel__frame";
+    frame.append(content);
+    const caption = document.createElement("figcaption");
+    const title = document.createElement("div");
+    title.className = "panel__label";
+    title.append(label);
+    caption.append(title);
+    if (note !== undefined) {
+      const n = document.createElement("div");
+      n.className = "panel__note";
+      n.append(note);
+      caption.append(n);
+    }
+    panel.append(frame, caption);
+    row.append(panel);
+  }
+  return row;
+}

@@ -1,0 +1,213 @@
+// Live figures: a figure that recomputes when its inputs change, off the
+// critical path.
+//
+// - `update(params)` starts a computation; the previous one is aborted (its
+//   AbortSignal fires, the library stops between batches) and the latest
+//   setting wins: a result is painted only if no newer update came since.
+// - The last result stays visible (dimmed) until the new one is ready; a
+//   progress bar shows the methods' onProgress(done, total).
+// - Slider drags are debounced (a few updates in a row start one computation).
+// - All figures of a page share one queue: one computation at a time on the
+//   TensorFlow.js backend, so the times in the captions are not inflated by
+//   another figure computing at the same moment.
+// - The caption under the figure says what was computed, how long it took
+//   and on which backend, e.g. "occlusion, S = 6: 13.2 s · wasm".
+//   Test hook: [data-testid="figure-caption"][data-figure="<name>"] with
+//   data-state (idle | running | ready | error), data-ms, data-backend,
+//   data-params (JSON of the parameters of the result shown).
+
+export interface LiveContext {
+  /** Aborted when a newer update arrives. Pass it to the library's `signal`. */
+  signal: AbortSignal;
+  /** Pass as the library's `onProgress`; `label` overrides the status text. */
+  onProgress: (done: number, total: number, label?: string) => void;
+  /** Paints an intermediate result (progressive figures), if still current. */
+  partial: (content: Node) => void;
+}
+
+export interface LiveOptions<P, R> {
+  /** Name for tests and styles (data-figure). */
+  name: string;
+  /** The computation. Must honour `signal` (throw when it is aborted). */
+  compute: (params: P, context: LiveContext) => Promise<R>;
+  /** The figure body for a result. */
+  render: (result: R, params: P) => Node;
+  /** What was computed, e.g. "occlusion, S = 6" (the caption adds time and backend). */
+  describe: (result: R, params: P) => string;
+  /** The backend name for the caption, read when a computation ends. */
+  backend: () => string;
+  /** Status text while computing (default: "computing…"). */
+  working?: (params: P) => string;
+  /** Milliseconds to wait for further updates before computing (default 150; the first update starts at once). */
+  debounce?: number;
+  /** Extra class on the figure. */
+  className?: string;
+  /**
+   * The part of the parameters the computation depends on (default: all of
+   * them). When only other parameters change (display options), the last
+   * result is rendered again without recomputing.
+   */
+  computeKey?: (params: P) => unknown;
+}
+
+/** One computation at a time per page. */
+let queue: Promise<unknown> = Promise.resolve();
+function exclusive<T>(job: () => Promise<T>): Promise<T> {
+  const run = queue.then(job, job);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+export class LiveFigure<P, R> {
+  readonly element: HTMLElement;
+  private readonly body: HTMLElement;
+  private readonly status: HTMLElement;
+  private readonly bar: HTMLProgressElement;
+  private readonly statusText: HTMLElement;
+  private readonly caption: HTMLElement;
+  private controller: AbortController | null = null;
+  private generation = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private started = false;
+  private lastParams: string | undefined;
+  private last: {key: string; result: R; ms: number} | undefined;
+
+  constructor(private readonly options: LiveOptions<P, R>) {
+    const figure = document.createElement("figure");
+    figure.className = `live-figure ${options.className ?? ""}`.trim();
+    figure.dataset.figure = options.name;
+    figure.dataset.state = "idle";
+
+    this.status = document.createElement("div");
+    this.status.className = "live-figure__status";
+    this.status.setAttribute("role", "status");
+    this.bar = document.createElement("progress");
+    this.bar.max = 1;
+    this.statusText = document.createElement("span");
+    this.status.append(this.bar, this.statusText);
+
+    this.body = document.createElement("div");
+    this.body.className = "live-figure__body";
+    const placeholder = document.createElement("div");
+    placeholder.className = "live-figure__placeholder";
+    placeholder.textContent = "waiting for the model…";
+    this.body.append(placeholder);
+
+    this.caption = document.createElement("figcaption");
+    this.caption.className = "live-figure__caption";
+    this.caption.dataset.testid = "figure-caption";
+    this.caption.dataset.figure = options.name;
+    this.caption.dataset.state = "idle";
+    this.caption.textContent = " ";
+
+    figure.append(this.status, this.body, this.caption);
+    this.element = figure;
+  }
+
+  /** Recompute for `params` (latest wins). Identical params in a row are ignored. */
+  update(params: P): void {
+    const key = JSON.stringify(params);
+    if (key === this.lastParams) return;
+    this.lastParams = key;
+    const generation = ++this.generation;
+    const computeKey = JSON.stringify(this.options.computeKey ? this.options.computeKey(params) : params);
+    if (this.last && this.last.key === computeKey) {
+      // Only display options changed: draw the last result again.
+      this.controller?.abort();
+      this.controller = null;
+      clearTimeout(this.timer);
+      this.body.replaceChildren(this.options.render(this.last.result, params));
+      this.finish(`${this.options.describe(this.last.result, params)}: ${formatMs(this.last.ms)} · ${this.options.backend()}`, this.last.ms, key);
+      return;
+    }
+    this.controller?.abort();
+    this.controller = null;
+    clearTimeout(this.timer);
+    this.setState("running");
+    this.showStatus(this.options.working?.(params) ?? "computing…", 0, 0);
+    const delay = this.started ? this.options.debounce ?? 150 : 0;
+    this.started = true;
+    this.timer = setTimeout(() => void this.run(params, generation, key, computeKey), delay);
+  }
+
+  private async run(params: P, generation: number, key: string, computeKey: string): Promise<void> {
+    await exclusive(async () => {
+      if (generation !== this.generation) return; // superseded while queued
+      const controller = new AbortController();
+      this.controller = controller;
+      const current = () => generation === this.generation && !controller.signal.aborted;
+      const context: LiveContext = {
+        signal: controller.signal,
+        onProgress: (done, total, label) => {
+          if (current()) this.showStatus(label ?? this.options.working?.(params) ?? "computing…", done, total);
+        },
+        partial: (content) => {
+          if (current()) this.body.replaceChildren(content);
+        },
+      };
+      const t0 = performance.now();
+      try {
+        const result = await this.options.compute(params, context);
+        const ms = performance.now() - t0;
+        if (!current()) return;
+        this.body.replaceChildren(this.options.render(result, params));
+        this.last = {key: computeKey, result, ms};
+        this.finish(`${this.options.describe(result, params)}: ${formatMs(ms)} · ${this.options.backend()}`, ms, key);
+      } catch (e) {
+        if (controller.signal.aborted || generation !== this.generation) return; // superseded: not an error
+        console.error(`${this.options.name}:`, e);
+        this.fail(e);
+      } finally {
+        if (this.controller === controller) this.controller = null;
+      }
+    });
+  }
+
+  private showStatus(text: string, done: number, total: number): void {
+    this.status.classList.add("live-figure__status--visible");
+    this.statusText.textContent = total > 0 ? `${text} ${done} / ${total}` : text;
+    if (total > 0) this.bar.value = done / total;
+    else this.bar.removeAttribute("value"); // indeterminate
+  }
+
+  private setState(state: "running" | "ready" | "error"): void {
+    this.element.dataset.state = state;
+    this.caption.dataset.state = state;
+  }
+
+  private finish(text: string, ms: number, params: string): void {
+    this.status.classList.remove("live-figure__status--visible");
+    this.caption.textContent = text;
+    this.caption.dataset.ms = ms.toFixed(0);
+    this.caption.dataset.backend = this.options.backend();
+    this.caption.dataset.params = params;
+    this.setState("ready");
+  }
+
+  private fail(e: unknown): void {
+    this.status.classList.remove("live-figure__status--visible");
+    const message = document.createElement("div");
+    message.className = "live-figure__error";
+    message.setAttribute("role", "alert");
+    message.textContent = `This figure could not be computed: ${e instanceof Error ? e.message : String(e)}`;
+    this.body.replaceChildren(message);
+    this.caption.textContent = `${this.options.name}: failed · ${this.options.backend()}`;
+    this.setState("error");
+  }
+
+  /** Stops any computation (e.g. on `invalidation`). */
+  dispose(): void {
+    this.generation++;
+    clearTimeout(this.timer);
+    this.controller?.abort();
+  }
+}
+
+export function liveFigure<P, R>(options: LiveOptions<P, R>): LiveFigure<P, R> {
+  return new LiveFigure(options);
+}
+
+/** "84 ms", "13.2 s". */
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,129 @@
+// What every chapter page needs besides its own teaching code: the model on
+// the chosen backend, the gallery photos as tensors, the explanation methods
+// and deletion curves with a small in-page cache (moving the deletion slider
+// does not recompute integrated gradients), and live figures whose captions
+// name the backend.
+//
+// Pages create one with `await startSession(rt, gallery, pixels)`, where rt
+// is the runtime bundle (`import * as rt from "../_bundle/runtime.js"`).
+// Components never import the bundle themselves (only its types), so the
+// type check works before the bundle is built.
+import type * as tfjs from "@tensorflow/tfjs";
+import type * as Runtime from "./tf-runtime.js";
+import type {GalleryMeta} from "../data/_loaders.js";
+import {galleryIndex, photoPixels} from "./image-picker.js";
+import {LiveFigure, type LiveOptions} from "./live.js";
+import {randomSmoothMap} from "./random-map.js";
+
+export type RuntimeModule = typeof Runtime;
+export type MethodKey = Runtime.MethodName;
+
+/** A result with the milliseconds it took (the first time) and whether it came from the cache. */
+export interface Timed<T> {
+  value: T;
+  ms: number;
+  cached: boolean;
+}
+
+export interface ExplainOptions {
+  /** Occlusion grid S or integrated-gradients steps M; ignored by the other methods. */
+  steps?: number;
+  target?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface Session {
+  rt: RuntimeModule;
+  tf: typeof tfjs;
+  model: Runtime.ResNet18;
+  backend: Runtime.BackendInfo;
+  gallery: GalleryMeta;
+  pixels: Uint8Array;
+  /** Gallery index of a photo (0 if unknown). */
+  index(id: string): number;
+  /** uint8 RGB (HWC) of a photo. */
+  photo(id: string): Uint8Array;
+  /** The photo as a float32 [224,224,3] tensor in [0,1]; the caller disposes it. */
+  tensor(id: string): tfjs.Tensor3D;
+  /** Runs `fn` with the photo's tensor and disposes it afterwards. */
+  withImage<T>(id: string, fn: (image: tfjs.Tensor3D) => Promise<T>): Promise<T>;
+  /** A method's explanation of a photo (cached per method, photo, steps and target). */
+  explain(method: MethodKey, id: string, options?: ExplainOptions): Promise<Timed<Runtime.Explanation>>;
+  /** A deletion curve for a relevance map (cached under `key`, e.g. "grad_cam|<photo>|-"). */
+  deletion(key: string, id: string, relevance: ArrayLike<number>, options: {steps: number; target?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void}): Promise<Timed<Runtime.DeletionResult>>;
+  /** The handout's random smooth relevance map (7x7 uniform, bilinear to 224, [0,1]) for `seed`. */
+  randomMap(seed: number): Float32Array;
+  /** A live figure whose caption names this session's backend. */
+  live<P, R>(options: Omit<LiveOptions<P, R>, "backend">): LiveFigure<P, R>;
+  /** "tench, 97.1%" */
+  classLabel(index: number, probability?: number): string;
+}
+
+const CACHE_LIMIT = 48;
+
+export async function startSession(rt: RuntimeModule, gallery: GalleryMeta, pixels: Uint8Array): Promise<Session> {
+  const {model, backend} = await rt.loadModel();
+  const tf = rt.tf;
+  const explanations = new Map<string, Timed<Runtime.Explanation>>();
+  const curves = new Map<string, Timed<Runtime.DeletionResult>>();
+  const remember = <T>(cache: Map<string, T>, key: string, value: T) => {
+    cache.set(key, value);
+    if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  };
+
+  const session: Session = {
+    rt,
+    tf,
+    model,
+    backend,
+    gallery,
+    pixels,
+    index: (id) => galleryIndex(gallery, id),
+    photo: (id) => photoPixels(gallery, pixels, galleryIndex(gallery, id)),
+    tensor: (id) => rt.imageFromBytes(session.photo(id)),
+    async withImage(id, fn) {
+      const image = session.tensor(id);
+      try {
+        return await fn(image);
+      } finally {
+        image.dispose();
+      }
+    },
+    async explain(method, id, {steps, target, signal, onProgress} = {}) {
+      const info = rt.METHODS[method];
+      const s = info.steps ? steps ?? info.steps.default : undefined;
+      const key = `${method}|${id}|${s ?? "-"}|${target ?? "-"}`;
+      const hit = explanations.get(key);
+      if (hit) {
+        onProgress?.(1, 1);
+        return {...hit, cached: true};
+      }
+      const t0 = performance.now();
+      const value = await session.withImage(id, (image) => rt.explain(method, model, image, {steps: s, target, signal, onProgress}));
+      const result = {value, ms: performance.now() - t0, cached: false};
+      remember(explanations, key, result);
+      return result;
+    },
+    async deletion(key, id, relevance, {steps, target, signal, onProgress}) {
+      const fullKey = `${key}|${id}|${steps}|${target ?? "-"}`;
+      const hit = curves.get(fullKey);
+      if (hit) {
+        onProgress?.(1, 1);
+        return {...hit, cached: true};
+      }
+      const t0 = performance.now();
+      const value = await session.withImage(id, (image) => rt.deletionCurve(model, image, relevance, {steps, target, signal, onProgress}));
+      const result = {value, ms: performance.now() - t0, cached: false};
+      remember(curves, fullKey, result);
+      return result;
+    },
+    randomMap: (seed) => randomSmoothMap(seed, rt.resizeMapArray),
+    live: (options) => new LiveFigure({...options, backend: () => tf.getBackend()}),
+    classLabel(index, probability) {
+      const name = gallery.classes[index]?.name ?? `class ${index}`;
+      return probability === undefined ? name : `${name}, ${(100 * probability).toFixed(1)}%`;
+    },
+  };
+  return session;
+}

@@ -1,0 +1,213 @@
+// The reader's view, shared by the handout's chapters: which gallery photo,
+// the occlusion grid S, the integrated-gradients steps M, the deletion steps,
+// the method on the deletion page, ... It lives in two places:
+//
+// - the URL hash (`#image=ILSVRC2012_val_00009111.JPEG&S=6`), so a link
+//   opens the same view; each page writes the keys it uses;
+// - localStorage, so the view is remembered while the reader moves between
+//   chapters (the sidebar's links carry no hash).
+//
+// On load, keys in the hash win over localStorage, which wins over the
+// defaults. Values out of range are clamped; unknown keys are ignored, and a
+// plain anchor hash (`#how-to-read-it`, from the table of contents) is left
+// alone. Plain DOM, no tfjs.
+
+export interface ViewState {
+  /** Gallery file name; "" = the gallery's first photo. */
+  image: string;
+  /** Occlusion grid size S (S x S patches). */
+  S: number;
+  /** Integrated gradients: path images M. */
+  M: number;
+  /** Deletion: images on the curve (S in the handout's deletion task). */
+  D: number;
+  /** Method on the deletion page. */
+  method: string;
+  /** Seed of the random smooth relevance map (deletion page). */
+  seed: number;
+  /** Side by side: photos compared besides `image`. */
+  compare: string[];
+  /** GradCAM page: class explained; -1 = the predicted class. */
+  target: number;
+}
+
+export type ViewKey = keyof ViewState;
+
+interface KeySpec<T> {
+  default: T;
+  parse(raw: string): T | undefined;
+  format(value: T): string;
+}
+
+const integer = (min: number, max: number, fallback: number): KeySpec<number> => ({
+  default: fallback,
+  parse: (raw) => {
+    const n = Number(raw);
+    return Number.isFinite(n) ? Math.min(max, Math.max(min, Math.round(n))) : undefined;
+  },
+  format: String,
+});
+
+const text = (fallback: string, pattern = /^[\w.\-]{0,200}$/): KeySpec<string> => ({
+  default: fallback,
+  parse: (raw) => (pattern.test(raw) ? raw : undefined),
+  format: (v) => v,
+});
+
+/** Ranges of the handout's sliders (also used by the pages' inputs). */
+export const RANGES = {S: [2, 32], M: [2, 128], D: [3, 100]} as const;
+
+export const METHOD_KEYS = ["occlusion", "grad", "grad_x_input", "integrated_gradients", "grad_cam"] as const;
+
+const SPECS: {[K in ViewKey]: KeySpec<ViewState[K]>} = {
+  image: text(""),
+  S: integer(RANGES.S[0], RANGES.S[1], 6),
+  M: integer(RANGES.M[0], RANGES.M[1], 20),
+  D: integer(RANGES.D[0], RANGES.D[1], 10),
+  method: {default: "grad_cam", parse: (raw) => ((METHOD_KEYS as readonly string[]).includes(raw) ? raw : undefined), format: (v) => v},
+  seed: integer(0, 1e9, 1),
+  compare: {
+    // A church photo (one of the reference images): a scene, unlike the default fish.
+    default: ["ILSVRC2012_val_00003351.JPEG"],
+    parse: (raw) => (raw === "" ? [] : raw.split(",").filter((id) => /^[\w.\-]{1,200}$/.test(id)).slice(0, 6)),
+    format: (v) => v.join(","),
+  },
+  target: integer(-1, 9, -1),
+};
+
+/** The order of keys in the hash. */
+const ORDER: ViewKey[] = ["image", "compare", "method", "S", "M", "D", "seed", "target"];
+
+const STORAGE_KEY = "explanation-methods-live:view";
+
+export const DEFAULT_STATE: ViewState = Object.fromEntries(ORDER.map((k) => [k, SPECS[k].default])) as unknown as ViewState;
+
+/** The state keys in a hash like `#image=x&S=6` (URL-encoded); a hash without `=` (an anchor) gives {}. */
+export function parseHash(hash: string): Partial<ViewState> {
+  const body = hash.replace(/^#/, "");
+  if (!body.includes("=")) return {};
+  const out: Partial<Record<ViewKey, unknown>> = {};
+  for (const [key, raw] of new URLSearchParams(body)) {
+    if (!(key in SPECS)) continue;
+    const value = SPECS[key as ViewKey].parse(raw);
+    if (value !== undefined) out[key as ViewKey] = value;
+  }
+  return out as Partial<ViewState>;
+}
+
+/** `image=...&S=6` for the given keys, in a fixed order. */
+export function formatHash(state: ViewState, keys: Iterable<ViewKey>): string {
+  const wanted = new Set(keys);
+  const params = new URLSearchParams();
+  for (const key of ORDER) {
+    if (!wanted.has(key)) continue;
+    const spec = SPECS[key] as KeySpec<unknown>;
+    params.set(key, spec.format(state[key]));
+  }
+  return params.toString().replace(/%2C/g, ",");
+}
+
+function readStorage(): Partial<ViewState> {
+  try {
+    const raw = globalThis.localStorage?.getItem(STORAGE_KEY);
+    if (!raw) return {};
+    const stored = JSON.parse(raw) as Record<string, unknown>;
+    const out: Partial<Record<ViewKey, unknown>> = {};
+    for (const key of ORDER) {
+      if (stored[key] === undefined) continue;
+      const spec = SPECS[key] as KeySpec<unknown>;
+      const value = spec.parse(spec.format(stored[key] as never));
+      if (value !== undefined) out[key] = value;
+    }
+    return out as Partial<ViewState>;
+  } catch {
+    return {};
+  }
+}
+
+function writeStorage(state: ViewState): void {
+  try {
+    globalThis.localStorage?.setItem(STORAGE_KEY, JSON.stringify(state));
+  } catch {
+    // Private mode or storage disabled: the hash still carries the view.
+  }
+}
+
+type Listener = (state: ViewState, changed: ViewKey[]) => void;
+
+let current: ViewState | undefined;
+const usedKeys = new Set<ViewKey>(["image"]);
+const listeners = new Set<Listener>();
+
+/** The current view (hash > localStorage > defaults), read once per page load. */
+export function viewState(): ViewState {
+  if (!current) {
+    current = {...DEFAULT_STATE, ...readStorage(), ...parseHash(globalThis.location?.hash ?? "")};
+    writeStorage(current);
+    if (typeof window !== "undefined") {
+      window.addEventListener("hashchange", () => {
+        const fromHash = parseHash(location.hash);
+        const changed = (Object.keys(fromHash) as ViewKey[]).filter((k) => SPECS[k].format(fromHash[k] as never) !== SPECS[k].format(current![k] as never));
+        if (!changed.length) return;
+        current = {...current!, ...fromHash};
+        writeStorage(current);
+        for (const listener of listeners) listener(current, changed);
+      });
+    }
+  }
+  return current;
+}
+
+/** Changes part of the view: remembered in localStorage and written to the hash. */
+export function setView(partial: Partial<ViewState>): ViewState {
+  current = {...viewState(), ...partial};
+  writeStorage(current);
+  writeHash();
+  return current;
+}
+
+/** Marks keys as used by this page: they are written to its hash. */
+export function useKeys(...keys: ViewKey[]): void {
+  for (const k of keys) usedKeys.add(k);
+  viewState();
+  writeHash(false);
+}
+
+/** Called when the hash changes under the page (back button, an edited address). */
+export function onViewChange(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** `replaceAnchor`: also replace a plain anchor (`#section`); false leaves it until the view changes. */
+function writeHash(replaceAnchor = true): void {
+  if (typeof location === "undefined" || !current) return;
+  const now = location.hash.replace(/^#/, "");
+  if (!replaceAnchor && now !== "" && !now.includes("=")) return;
+  const hash = formatHash(current, usedKeys);
+  if (now === hash) return;
+  history.replaceState(history.state, "", `${location.pathname}${location.search}#${hash}`);
+}
+
+/**
+ * Binds an input (anything with `value` that dispatches "input", e.g.
+ * Inputs.range) to a key of the view: its value starts from the view, each
+ * change is saved, and a changed hash updates it. Returns the input.
+ */
+export function persist<T extends HTMLElement & {value: unknown}>(input: T, key: ViewKey, {toView = (v: unknown) => v, fromView = (v: unknown) => v}: {toView?: (v: any) => unknown; fromView?: (v: any) => unknown} = {}): T {
+  const state = viewState();
+  useKeys(key);
+  const initial = fromView(state[key]);
+  if (input.value !== initial) {
+    input.value = initial;
+  }
+  input.addEventListener("input", () => {
+    setView({[key]: toView(input.value)} as Partial<ViewState>);
+  });
+  onViewChange((s, changed) => {
+    if (!changed.includes(key)) return;
+    input.value = fromView(s[key]);
+    input.dispatchEvent(new Event("input", {bubbles: true}));
+  });
+  return input;
+}

@@ -1,0 +1,109 @@
+// Helpers for the end-to-end tests of the method chapters (occlusion ...
+// side by side): waiting for live figures, reading their captions, moving
+// sliders, hashing canvas pixels. The server and browser come from
+// helpers.ts.
+import fs from "node:fs";
+import path from "node:path";
+import type {Page} from "playwright-core";
+import {DIST} from "./helpers.js";
+
+/** The built site: dist/, or $E2E_DIST (a build with another `output`, e.g. while another build rewrites dist/). */
+export const SITE_DIR = process.env.E2E_DIST ? path.resolve(process.env.E2E_DIST) : DIST;
+
+/** The chapters this suite covers, in sidebar order (path under /pages/). */
+export const HANDOUT_PAGES = ["occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score", "side-by-side"] as const;
+
+export interface Caption {
+  figure: string;
+  state: string;
+  text: string;
+  ms: number;
+  backend: string;
+  params: Record<string, unknown> | null;
+}
+
+/** Every live figure's caption on the page. */
+export async function captions(page: Page): Promise<Caption[]> {
+  return page.$$eval('[data-testid="figure-caption"]', (els) =>
+    els.map((el) => ({
+      figure: el.getAttribute("data-figure") ?? "",
+      state: el.getAttribute("data-state") ?? "",
+      text: (el.textContent ?? "").trim(),
+      ms: Number(el.getAttribute("data-ms")),
+      backend: el.getAttribute("data-backend") ?? "",
+      params: el.getAttribute("data-params") ? JSON.parse(el.getAttribute("data-params")!) : null,
+    })),
+  );
+}
+
+/**
+ * Waits until every live figure on the page has finished (ready), or until
+ * `figure` shows a result whose parameters include `params`. Fails early if
+ * a figure reports an error.
+ */
+export async function waitForFigures(page: Page, {figure, params, timeout = 300_000}: {figure?: string; params?: Record<string, unknown>; timeout?: number} = {}): Promise<Caption[]> {
+  await page.waitForFunction(
+    ([figure, params]) => {
+      const all = [...document.querySelectorAll('[data-testid="figure-caption"]')];
+      if (all.some((c) => c.getAttribute("data-state") === "error")) return true;
+      const wanted = figure ? all.filter((c) => c.getAttribute("data-figure") === figure) : all;
+      if (!wanted.length) return false;
+      return wanted.every((c) => {
+        if (c.getAttribute("data-state") !== "ready") return false;
+        if (!params) return true;
+        const shown = JSON.parse(c.getAttribute("data-params") ?? "{}");
+        return Object.entries(params).every(([k, v]) => JSON.stringify(shown[k]) === JSON.stringify(v));
+      });
+    },
+    [figure, params ?? null] as const,
+    {timeout, polling: 250},
+  );
+  const all = await captions(page);
+  const failed = all.filter((c) => c.state === "error");
+  if (failed.length) {
+    const messages = await page.$$eval(".live-figure__error", (els) => els.map((e) => e.textContent));
+    throw new Error(`figure(s) failed: ${failed.map((c) => c.figure).join(", ")}: ${messages.join(" | ")}`);
+  }
+  return all;
+}
+
+/** Sets the first Inputs.range whose label contains `label` to `value`, as a reader dragging it would. */
+export async function setRange(page: Page, label: string, value: number): Promise<void> {
+  await page.evaluate(
+    ([label, value]) => {
+      const form = [...document.querySelectorAll("form")].find((f) => f.querySelector("label")?.textContent?.includes(label) && f.querySelector('input[type="range"]'));
+      if (!form) throw new Error(`no slider labelled ${label}`);
+      const range = form.querySelector('input[type="range"]') as HTMLInputElement;
+      range.value = String(value);
+      range.dispatchEvent(new Event("input", {bubbles: true}));
+    },
+    [label, value] as const,
+  );
+}
+
+/** A hash (FNV-1a, hex) of a canvas's pixels. */
+export async function canvasDigest(page: Page, selector: string): Promise<string> {
+  return page.$eval(selector, (el) => {
+    const canvas = el as HTMLCanvasElement;
+    const data = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < data.length; i++) {
+      h ^= data[i];
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h.toString(16);
+  });
+}
+
+/** A file of the built site under dist/_file/data, whose name is `<stem>.<hash>.<ext>`. */
+export function distDataFile(stem: string, ext: string): string {
+  const dir = path.join(SITE_DIR, "_file", "data");
+  const name = fs.readdirSync(dir).find((f) => f.startsWith(`${stem}.`) && f.endsWith(`.${ext}`) && f.split(".").length === 3);
+  if (!name) throw new Error(`no ${stem}.*.${ext} in ${dir}: build the site first (npm run build)`);
+  return path.join(dir, name);
+}
+
+/** The built site's URL path of that file (for fetch in the page). */
+export function distDataUrl(stem: string, ext: string): string {
+  return `/_file/data/${path.basename(distDataFile(stem, ext))}`;
+}
