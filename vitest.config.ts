@@ -7,7 +7,7 @@ export default defineConfig({
     // one process per core.
     pool: "forks",
     maxWorkers: 2,
-    testTimeout: 600_000,
-    hookTimeout: 600_000,
+    testTimeout: 1_200_000,
+    hookTimeout: 1_200_000,
   },
 });

@@ -1,4 +1,4 @@
-// npm run bench -- [--backends wasm,cpu] [--runs N] [--image i]
+// npm run bench -- [--backends wasm,cpu] [--runs N] [--image i] [--tasks grad,occlusion,deletion10,...]
 // Milliseconds per image for each method at the handout's settings (occlusion
 // 6, IG 20) and for deletion curves of 10 and 25 steps, per Node backend:
 // median of N runs after one warm-up, plus tensors/bytes left afterwards.
@@ -12,7 +12,8 @@ import {imageFromBytes} from "../src/lib/image.js";
 import {explain, METHOD_NAMES} from "../src/lib/methods.js";
 import {fixture} from "../test/helpers/fixtures.js";
 
-const {values} = parseArgs({options: {backends: {type: "string", default: "wasm,cpu"}, runs: {type: "string", default: "3"}, "cpu-runs": {type: "string", default: "1"}, image: {type: "string", default: "0"}, "batch-size": {type: "string", default: "8"}}});
+const {values} = parseArgs({options: {backends: {type: "string", default: "wasm,cpu"}, runs: {type: "string", default: "3"}, "cpu-runs": {type: "string", default: "1"}, image: {type: "string", default: "0"}, "batch-size": {type: "string", default: "8"}, tasks: {type: "string"}}});
+const only = values.tasks ? new Set(values.tasks.split(",")) : null;
 const backends = values.backends!.split(",") as NodeBackend[];
 const imageIndex = Number(values.image);
 const batchSize = Number(values["batch-size"]);
@@ -36,6 +37,7 @@ for (const backend of backends) {
   for (const steps of [10, 25]) tasks.push([`deletion S=${steps}`, () => deletionCurve(model, image, relevance, {steps, batchSize})]);
   const baseline = tf.memory();
   for (const [task, run] of tasks) {
+    if (only && !only.has(task.replace("deletion S=", "deletion"))) continue;
     await run(); // warm-up (kernel compilation, allocations)
     const times: number[] = [];
     for (let r = 0; r < runs; r++) {

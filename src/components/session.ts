@@ -14,6 +14,7 @@ import type {GalleryMeta} from "../data/_loaders.js";
 import {galleryIndex, photoPixels} from "./image-picker.js";
 import {LiveFigure, type LiveOptions} from "./live.js";
 import {randomSmoothMap} from "./random-map.js";
+import {yieldingReads} from "./yielding-reads.js";
 
 export type RuntimeModule = typeof Runtime;
 export type MethodKey = Runtime.MethodName;
@@ -65,6 +66,8 @@ const CACHE_LIMIT = 48;
 export async function startSession(rt: RuntimeModule, gallery: GalleryMeta, pixels: Uint8Array): Promise<Session> {
   const {model, backend} = await rt.loadModel();
   const tf = rt.tf;
+  // On wasm/cpu, let input and painting in between batches (see yielding-reads.ts).
+  yieldingReads(tf);
   const explanations = new Map<string, Timed<Runtime.Explanation>>();
   const curves = new Map<string, Timed<Runtime.DeletionResult>>();
   const remember = <T>(cache: Map<string, T>, key: string, value: T) => {

@@ -113,9 +113,11 @@ export class Conv {
     const [n, h, w, c] = dy.shape;
     let dilated = dy;
     if (stride > 1) {
-      // Insert stride-1 zeros after every element: [n, h*s, w*s, c].
-      dilated = tf.pad(dy.reshape([n, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, stride - 1], [0, 0], [0, stride - 1], [0, 0]])
-        .reshape([n, h * stride, w * stride, c]) as tf.Tensor4D;
+      // Insert stride-1 zeros after every element: [n, h*s, w*s, c]. Two
+      // rank-4 pads: tfjs-webgpu 4.22 cannot compile a rank-6 pad (and then
+      // silently drops the whole command batch).
+      const columns = tf.pad(dy.reshape([n * h, w, 1, c]), [[0, 0], [0, 0], [0, stride - 1], [0, 0]]).reshape([n, h, 1, w * stride * c]);
+      dilated = tf.pad(columns, [[0, 0], [0, 0], [0, stride - 1], [0, 0]]).reshape([n, h * stride, w * stride, c]) as tf.Tensor4D;
     }
     // Full correlation needs k-1-pad zeros before; after, whatever brings the
     // result back to the input size (rows the forward conv never reached get 0).

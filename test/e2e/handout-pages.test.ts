@@ -140,14 +140,16 @@ describe("interaction", () => {
     expect(problems).toEqual([]);
   });
 
-  it("the chosen photo is remembered across chapters and in the address", async () => {
+  it("the chosen photo is remembered across chapters and in the address (and a recompute leaves no tensors)", async () => {
     const {page} = pages.get("grad-cam") ?? (await open("grad-cam"));
     await waitForFigures(page);
     const ids = await page.$$eval('[data-testid="image-picker-thumb"]', (els) => els.map((e) => e.getAttribute("data-id")!));
     const current = await page.getAttribute('[data-testid="image-picker"]', "data-value");
     const other = ids.find((id) => id !== current)!;
+    const tensors = await numTensors(page);
     await page.click(`[data-testid="image-picker-thumb"][data-id="${other}"]`);
     await waitForFigures(page, {figure: "grad-cam", params: {id: other}});
+    expect(await numTensors(page), "tensors left behind by a GradCAM recompute").toBe(tensors);
     expect(new URL(page.url()).hash).toContain(`image=${other}`);
     // Another chapter, opened from the sidebar without a hash: same photo.
     const next = await open("gradient-norm");

@@ -1,0 +1,72 @@
+// Unit tests of the plain-TypeScript parts of the chapter pages: the view
+// state in the URL hash (src/components/view-state.ts) and the seeded random
+// smooth relevance map of the deletion demo (src/components/random-map.ts).
+import {describe, expect, it} from "vitest";
+import {DEFAULT_STATE, formatHash, parseHash, RANGES} from "../src/components/view-state.js";
+import {mulberry32, randomGrid, randomSmoothMap} from "../src/components/random-map.js";
+import {resizeMapArray} from "../src/lib/image.js";
+
+describe("view state in the URL hash", () => {
+  it("reads the keys it knows, URL-decoded", () => {
+    expect(parseHash("#image=ILSVRC2012_val_00009111.JPEG&S=6&M=40&D=25&method=grad&seed=7&target=3&compare=a.JPEG,b.JPEG")).toEqual({
+      image: "ILSVRC2012_val_00009111.JPEG",
+      S: 6,
+      M: 40,
+      D: 25,
+      method: "grad",
+      seed: 7,
+      target: 3,
+      compare: ["a.JPEG", "b.JPEG"],
+    });
+  });
+
+  it("clamps numbers to the sliders' ranges and drops invalid values", () => {
+    expect(parseHash("#S=1000&M=1&D=abc&method=nope&image=../x")).toEqual({S: RANGES.S[1], M: RANGES.M[0]});
+    expect(parseHash("#S=4.6")).toEqual({S: 5});
+    expect(parseHash("#compare=")).toEqual({compare: []});
+  });
+
+  it("leaves a plain anchor (table of contents) alone", () => {
+    expect(parseHash("#how-to-read-it")).toEqual({});
+    expect(parseHash("")).toEqual({});
+  });
+
+  it("writes the keys a page uses, in a fixed order, and reads them back", () => {
+    const state = {...DEFAULT_STATE, image: "ILSVRC2012_val_00009111.JPEG", S: 8, compare: ["x.JPEG", "y.JPEG"]};
+    const hash = formatHash(state, ["S", "image", "compare"]);
+    expect(hash).toBe("image=ILSVRC2012_val_00009111.JPEG&compare=x.JPEG,y.JPEG&S=8");
+    expect(parseHash(`#${hash}`)).toEqual({image: state.image, compare: state.compare, S: 8});
+  });
+
+  it("has the handout's settings as defaults", () => {
+    expect(DEFAULT_STATE).toMatchObject({S: 6, M: 20, D: 10, seed: 1, target: -1});
+  });
+});
+
+describe("random smooth relevance map", () => {
+  it("is reproducible for a seed and differs between seeds", () => {
+    expect(Array.from(randomGrid(3))).toEqual(Array.from(randomGrid(3)));
+    expect(Array.from(randomGrid(3))).not.toEqual(Array.from(randomGrid(4)));
+    const next = mulberry32(1);
+    const values = Array.from({length: 1000}, next);
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...values)).toBeLessThan(1);
+    expect(values.reduce((a, b) => a + b, 0) / values.length).toBeCloseTo(0.5, 1);
+  });
+
+  it("is a 7x7 grid upsampled bilinearly to 224x224 and rescaled to [0, 1]", () => {
+    const map = randomSmoothMap(5, resizeMapArray);
+    expect(map.length).toBe(224 * 224);
+    expect(Math.min(...map)).toBe(0);
+    expect(Math.max(...map)).toBeCloseTo(1, 6);
+    // The same as resizing the grid and normalizing by hand.
+    const grid = randomGrid(5);
+    const resized = resizeMapArray(grid, 7, 7, 224, 224);
+    const lo = Math.min(...resized), hi = Math.max(...resized);
+    for (const p of [0, 1234, 25000, 50175]) expect(map[p]).toBeCloseTo((resized[p] - lo) / (hi - lo), 6);
+    // Smooth: neighbouring pixels differ by at most one 32-pixel cell's slope.
+    let step = 0;
+    for (let y = 0; y < 224; y++) for (let x = 1; x < 224; x++) step = Math.max(step, Math.abs(map[y * 224 + x] - map[y * 224 + x - 1]));
+    expect(step).toBeLessThan(1 / 16);
+  });
+});
