@@ -5,17 +5,10 @@
 // Pure TypeScript; the bilinear resize is passed in (the library's
 // resizeMapArray, from the runtime bundle in the browser).
 
-/** mulberry32: a small, fast 32-bit PRNG; uniform floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import {seededRandom} from "../lib/statistics.js";
+
+/** mulberry32: a small, fast 32-bit PRNG; uniform floats in [0, 1) (the library's seededRandom). */
+export const mulberry32 = seededRandom;
 
 export type Resize = (map: ArrayLike<number>, h: number, w: number, outH: number, outW: number) => Float32Array;
 
