@@ -1,0 +1,47 @@
+// End-to-end: the "Dataset-wide results" page renders the build's statistics
+// (src/data/deletion-stats.json) with real numbers: the provenance line names
+// as many images as the data holds, every chart and the per-class table are
+// drawn, the means shown equal the data's, and there are no console errors.
+import fs from "node:fs";
+import path from "node:path";
+import {afterAll, beforeAll, expect, it} from "vitest";
+import type {Browser, Page} from "playwright-core";
+import {DIST, launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
+
+let site: Awaited<ReturnType<typeof serveDist>>;
+let browser: Browser;
+let page: Page;
+let problems: () => string[];
+
+beforeAll(async () => {
+  requireDist();
+  site = await serveDist();
+  browser = await launchBrowser();
+  ({page, problems} = await openPage(browser, `${site.url}/pages/dataset-wide-results`));
+  await page.waitForSelector('[data-testid="per-class-table"]', {timeout: 120_000});
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+it("shows the statistics of the build's data, with no console errors; screenshot", async () => {
+  const dataDir = path.join(DIST, "_file", "data");
+  const file = fs.readdirSync(dataDir).find((f) => /^deletion-stats\..*\.json$/.test(f));
+  expect(file, "dist/_file/data/deletion-stats.*.json").toBeDefined();
+  const stats = JSON.parse(fs.readFileSync(path.join(dataDir, file!), "utf8"));
+  expect(stats.rows.length).toBeGreaterThan(0);
+  const provenance = await page.textContent('[data-testid="stats-provenance"]');
+  expect(provenance).toContain(`${stats.rows.length} validation images`);
+  expect(provenance).toContain(`occlusion grid ${stats.settings.occlusionSteps}`);
+  // Plot figures: the mean bars, the distribution and the paired matrix.
+  expect(await page.locator("svg[class*='plot']").count()).toBeGreaterThanOrEqual(3);
+  // The summary table's mean for integrated gradients equals the data's.
+  const mean = stats.rows.reduce((s: number, r: {auc: Record<string, number>}) => s + r.auc.integrated_gradients, 0) / stats.rows.length;
+  expect(await page.textContent("body")).toContain(mean.toFixed(4));
+  expect(await page.locator('[data-testid="per-class-table"] tbody tr').count()).toBe(10);
+  expect(await page.textContent("body")).not.toContain("NaN");
+  await screenshot(page, "dataset-wide-results.png");
+  expect(problems()).toEqual([]);
+});
