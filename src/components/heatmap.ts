@@ -8,6 +8,7 @@
 // - magnitudes: "magma" (sequential, perceptually uniform, colour-blind safe).
 // Plain DOM + Plot; callers pass arrays already read back from tensors.
 import * as Plot from "@observablehq/plot";
+import {rgbCanvas} from "./image-grid.js";
 
 export const IMAGE_SIZE = 224;
 
@@ -155,14 +156,7 @@ export function legend(scheme: SchemeName, label: string, domain?: [number, numb
 
 /** The photo alone (uint8 RGB, HWC) as a canvas. */
 export function photoCanvas(photo: Uint8Array, size = IMAGE_SIZE): HTMLCanvasElement {
-  const {canvas, image} = blankCanvas(size, size);
-  for (let p = 0; p < size * size; p++) {
-    image.data[4 * p] = photo[3 * p];
-    image.data[4 * p + 1] = photo[3 * p + 1];
-    image.data[4 * p + 2] = photo[3 * p + 2];
-    image.data[4 * p + 3] = 255;
-  }
-  canvas.getContext("2d")!.putImageData(image, 0, 0);
+  const canvas = rgbCanvas(photo, 0, size, size);
   canvas.classList.add("photo");
   return canvas;
 }

@@ -6,6 +6,7 @@
 // Test hooks: [data-testid="image-picker"] (value in data-value) and
 // [data-testid="image-picker-thumb"][data-id].
 import type {GalleryMeta} from "../data/_loaders.js";
+import {rgbCanvas} from "./image-grid.js";
 import {onViewChange, setView, useKeys, viewState} from "./view-state.js";
 
 const THUMB = 56;
@@ -69,17 +70,9 @@ export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "
   strip.setAttribute("role", "listbox");
   strip.setAttribute("aria-label", "gallery photos");
   const thumbs = gallery.images.map((image, i) => {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "image-picker__thumb";
+    const b = thumbButton(gallery, pixels, i);
     b.dataset.testid = "image-picker-thumb";
-    b.dataset.id = image.id;
-    b.title = `${image.className} · ${image.id}`;
     b.setAttribute("role", "option");
-    const c = document.createElement("canvas");
-    c.width = c.height = THUMB;
-    drawPhoto(c, photoPixels(gallery, pixels, i), gallery.size);
-    b.append(c);
     b.addEventListener("click", () => choose(image.id));
     strip.append(b);
     return b;
@@ -146,16 +139,8 @@ export function imageSetPicker(gallery: GalleryMeta, pixels: Uint8Array, {max = 
   strip.className = "image-picker__strip";
   let chosen = new Set<string>();
   const thumbs = gallery.images.map((image, i) => {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "image-picker__thumb";
-    b.dataset.id = image.id;
-    b.title = `${image.className} · ${image.id}`;
+    const b = thumbButton(gallery, pixels, i);
     b.setAttribute("aria-pressed", "false");
-    const c = document.createElement("canvas");
-    c.width = c.height = THUMB;
-    drawPhoto(c, photoPixels(gallery, pixels, i), gallery.size);
-    b.append(c);
     b.addEventListener("click", () => {
       const next = new Set(chosen);
       if (next.has(image.id)) next.delete(image.id);
@@ -203,18 +188,24 @@ function button(text: string, onClick: () => void): HTMLButtonElement {
   return b;
 }
 
+/** A thumbnail button for gallery photo i (data-id = its file name). */
+function thumbButton(gallery: GalleryMeta, pixels: Uint8Array, i: number): HTMLButtonElement {
+  const image = gallery.images[i];
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "image-picker__thumb";
+  b.dataset.id = image.id;
+  b.title = `${image.className} · ${image.id}`;
+  const c = document.createElement("canvas");
+  c.width = c.height = THUMB;
+  drawPhoto(c, photoPixels(gallery, pixels, i), gallery.size);
+  b.append(c);
+  return b;
+}
+
 /** Draws a uint8 RGB photo (side `size`) scaled into a canvas. */
 function drawPhoto(canvas: HTMLCanvasElement, photo: Uint8Array, size: number): void {
-  const full = document.createElement("canvas");
-  full.width = full.height = size;
-  const image = new ImageData(size, size);
-  for (let p = 0; p < size * size; p++) {
-    image.data[4 * p] = photo[3 * p];
-    image.data[4 * p + 1] = photo[3 * p + 1];
-    image.data[4 * p + 2] = photo[3 * p + 2];
-    image.data[4 * p + 3] = 255;
-  }
-  full.getContext("2d")!.putImageData(image, 0, 0);
+  const full = rgbCanvas(photo, 0, size, size);
   const ctx = canvas.getContext("2d")!;
   ctx.imageSmoothingQuality = "high";
   ctx.drawImage(full, 0, 0, canvas.width, canvas.height);

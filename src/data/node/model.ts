@@ -6,19 +6,10 @@ import path from "node:path";
 import {readPth, type NamedTensors} from "../../lib/pth.js";
 import {imagenetteStateDict, IMAGENETTE_IMAGENET_INDICES, ResNet18} from "../../lib/resnet18.js";
 import type {ImagenetteClass, WeightsManifest} from "../../lib/weights.js";
+import {IMAGENETTE_WNIDS} from "./imagenette.js";
 
-export const IMAGENETTE_CLASSES: ImagenetteClass[] = [
-  {index: 0, wnid: "n01440764", name: "tench"},
-  {index: 1, wnid: "n02102040", name: "English springer"},
-  {index: 2, wnid: "n02979186", name: "cassette player"},
-  {index: 3, wnid: "n03000684", name: "chain saw"},
-  {index: 4, wnid: "n03028079", name: "church"},
-  {index: 5, wnid: "n03394916", name: "French horn"},
-  {index: 6, wnid: "n03417042", name: "garbage truck"},
-  {index: 7, wnid: "n03425413", name: "gas pump"},
-  {index: 8, wnid: "n03445777", name: "golf ball"},
-  {index: 9, wnid: "n03888257", name: "parachute"},
-];
+/** The 10 classes in handout order, as the weights manifest stores them. */
+export const IMAGENETTE_CLASSES: ImagenetteClass[] = IMAGENETTE_WNIDS.map(({wnid, name}, index) => ({index, wnid, name}));
 
 export interface LoadedCheckpoint {
   file: string;
