@@ -5,6 +5,8 @@
 export default {
   title: "Explanation methods, live",
   root: "src",
+  // Where the site is built (tests read the same variable; see test/e2e/helpers.ts).
+  output: process.env.EXPLAIN_DIST ?? "dist",
   // Chapters in reading order (Dataset-wide results stays last).
   pages: [
     {name: "Dataset and model", path: "/pages/dataset-and-model"},

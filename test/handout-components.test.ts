@@ -2,7 +2,9 @@
 // state in the URL hash (src/components/view-state.ts) and the seeded random
 // smooth relevance map of the deletion demo (src/components/random-map.ts).
 import {describe, expect, it} from "vitest";
-import {DEFAULT_STATE, formatHash, parseHash, RANGES} from "../src/components/view-state.js";
+import {sanitizeDisplay} from "../src/components/display-options.js";
+import {targetOption} from "../src/components/target-picker.js";
+import {DEFAULT_STATE, formatHash, nearestValid, parseHash, RANGES} from "../src/components/view-state.js";
 import {mulberry32, randomGrid, randomSmoothMap} from "../src/components/random-map.js";
 import {resizeMapArray} from "../src/lib/image.js";
 
@@ -40,6 +42,46 @@ describe("view state in the URL hash", () => {
 
   it("has the handout's settings as defaults", () => {
     expect(DEFAULT_STATE).toMatchObject({S: 6, M: 20, D: 10, seed: 1, target: -1});
+    expect(DEFAULT_STATE).toMatchObject({metric: "deletion", substrate: "black", baseline: "black", sign: "signed", colormap: "magma", opacity: 85, clip: 100, stage: 0});
+  });
+
+  it("reads the options beyond the handout, dropping unknown choices and clamping numbers", () => {
+    expect(parseHash("#metric=insertion&substrate=blur&baseline=gaussian&noise=20&samples=5&stage=3&sign=absolute&colormap=viridis&opacity=40&clip=99")).toEqual({
+      metric: "insertion", substrate: "blur", baseline: "gaussian", noise: 20, samples: 5, stage: 3, sign: "absolute", colormap: "viridis", opacity: 40, clip: 99,
+    });
+    expect(parseHash("#metric=area&substrate=red&baseline=&sign=both&colormap=jet&noise=-5&samples=0&stage=99&opacity=250&clip=12&target=42")).toEqual({
+      noise: RANGES.noise[0], samples: RANGES.samples[0], stage: RANGES.stage[1], opacity: 100, clip: RANGES.clip[0],
+    });
+    expect(parseHash("#M=256")).toEqual({M: 256});
+  });
+});
+
+describe("odd values typed by readers", () => {
+  it("a number typed into a slider's box becomes the nearest valid value", () => {
+    expect(nearestValid(0, 2, 32, 1)).toBe(2);
+    expect(nearestValid(-3, 2, 32, 1)).toBe(2);
+    expect(nearestValid(2.5, 2, 32, 1)).toBe(3);
+    expect(nearestValid(2.4, 2, 32, 1)).toBe(2);
+    expect(nearestValid(1e9, 2, 32, 1)).toBe(32);
+    expect(nearestValid(Infinity, 2, 32, 1)).toBe(32);
+    expect(nearestValid(NaN, 2, 32, 1)).toBeUndefined();
+    expect(nearestValid(0.33, 0, 1, 0.05)).toBe(0.35);
+    expect(nearestValid(99.9, 90, 100, 0.5)).toBe(100);
+    expect(nearestValid(7, 0, 10, 3)).toBe(6); // 0, 3, 6, 9: 7 -> 6
+    expect(nearestValid(9.8, 0, 10, 3)).toBe(9); // 12 would exceed the maximum
+  });
+
+  it("display settings are clamped and completed", () => {
+    expect(sanitizeDisplay({})).toEqual({sign: "signed", colormap: "magma", opacity: 0.85, clip: 100});
+    expect(sanitizeDisplay({sign: "absolute", colormap: "greys", opacity: 7, clip: -1})).toEqual({sign: "absolute", colormap: "greys", opacity: 1, clip: RANGES.clip[0]});
+    expect(sanitizeDisplay({sign: "x", colormap: "jet", opacity: "a", clip: NaN})).toEqual({sign: "signed", colormap: "magma", opacity: 0.85, clip: 100});
+  });
+
+  it("the explained class: -1 (or anything invalid) means the predicted class", () => {
+    expect(targetOption(-1)).toBeUndefined();
+    expect(targetOption(3)).toBe(3);
+    expect(targetOption(2.5)).toBeUndefined();
+    expect(targetOption(NaN)).toBeUndefined();
   });
 });
 

@@ -5,18 +5,26 @@
 // - signed relevance: ColorBrewer RdBu, positive red, negative blue (a
 //   diverging scheme that stays readable with the common colour-vision
 //   deficiencies; no red-green);
-// - magnitudes: "magma" (sequential, perceptually uniform, colour-blind safe).
+// - magnitudes: "magma" (sequential, perceptually uniform, colour-blind safe),
+//   or the reader's choice of sequential map (viridis, greys).
+// The reader's display options (display-options.ts: signed or absolute,
+// colour map, opacity, percentile clipping) apply to every heatmap and
+// legend, which repaint in place when they change.
 // Plain DOM + Plot; callers pass arrays already read back from tensors.
 import * as Plot from "@observablehq/plot";
+import {followDisplay, type DisplaySettings, type SequentialScheme} from "./display-options.js";
 import {rgbCanvas} from "./image-grid.js";
 
 export const IMAGE_SIZE = 224;
 
-export type SchemeName = "signed" | "magma";
+export type SchemeName = "signed" | SequentialScheme;
 
 const SCALES: Record<SchemeName, Plot.ScaleOptions> = {
   signed: {type: "diverging", scheme: "RdBu", domain: [-1, 1], reverse: true},
   magma: {type: "linear", scheme: "magma", domain: [0, 1]},
+  viridis: {type: "linear", scheme: "viridis", domain: [0, 1]},
+  // Light (small) to dark (large), so strong relevance stands out on the photo.
+  greys: {type: "linear", scheme: "greys", domain: [0, 1]},
 };
 
 const luts = new Map<SchemeName, Uint8ClampedArray>();
@@ -53,7 +61,7 @@ function lookup(lut: Uint8ClampedArray, t: number): number {
 }
 
 export interface OverlayOptions {
-  /** Opacity of the colour where |relevance| = 1 (default 0.85). */
+  /** Opacity of the colour where |relevance| reaches the end of the scale (default: the reader's display setting, 0.85). */
   opacity?: number;
   /** Opacity grows like |r|^gamma (default 0.7: faint values stay visible). */
   gamma?: number;
@@ -62,21 +70,44 @@ export interface OverlayOptions {
 }
 
 /**
+ * The value of |relevance| that maps to the end of the colour scale: 1 (the
+ * map is normalized to [-1, 1]) without clipping, else the `clip` percentile
+ * of |relevance| (outliers saturate instead of washing out the rest).
+ */
+export function clipScale(relevance: ArrayLike<number>, clip: number): number {
+  if (!(clip < 100)) return 1;
+  const q = quantileAbs(relevance, clip / 100);
+  return q > 0 && Number.isFinite(q) ? q : 1;
+}
+
+/**
  * The photo (uint8 RGB, HWC), desaturated and lightened so colours stand
- * out, with relevance in [-1, 1] (normalize_max) painted over it in the
- * signed scheme; transparent where relevance is 0.
+ * out, with relevance in [-1, 1] (normalize_max) painted over it: signed
+ * (RdBu) or absolute (the chosen sequential map), per the reader's display
+ * settings; transparent where relevance is 0. NaN paints as 0.
  * Test hook: data-testid="heatmap".
  */
-export function overlayCanvas(photo: Uint8Array, relevance: ArrayLike<number>, {opacity = 0.85, gamma = 0.7, size = IMAGE_SIZE}: OverlayOptions = {}): HTMLCanvasElement {
-  const lut = colourTable("signed");
-  const {canvas, image} = blankCanvas(size, size);
+export function overlayCanvas(photo: Uint8Array, relevance: ArrayLike<number>, {opacity, gamma = 0.7, size = IMAGE_SIZE}: OverlayOptions = {}): HTMLCanvasElement {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = size;
+  canvas.dataset.testid = "heatmap";
+  canvas.classList.add("heatmap");
+  return followDisplay(canvas, (display) => paintOverlay(canvas, photo, relevance, size, gamma, {...display, opacity: opacity ?? display.opacity}));
+}
+
+function paintOverlay(canvas: HTMLCanvasElement, photo: Uint8Array, relevance: ArrayLike<number>, size: number, gamma: number, display: DisplaySettings): void {
+  const absolute = display.sign === "absolute";
+  const lut = colourTable(absolute ? display.colormap : "signed");
+  const scale = clipScale(relevance, display.clip);
+  const image = new ImageData(size, size);
   const out = image.data;
   for (let p = 0; p < size * size; p++) {
     const r = photo[3 * p], g = photo[3 * p + 1], b = photo[3 * p + 2];
     const grey = 0.299 * r + 0.587 * g + 0.114 * b;
-    const v = Math.max(-1, Math.min(1, Number.isFinite(relevance[p]) ? relevance[p] : 0));
-    const a = opacity * Math.pow(Math.abs(v), gamma);
-    const k = lookup(lut, (v + 1) / 2);
+    const raw = Number.isFinite(relevance[p]) ? relevance[p] / scale : 0;
+    const v = Math.max(-1, Math.min(1, absolute ? Math.abs(raw) : raw));
+    const a = display.opacity * Math.pow(Math.abs(v), gamma);
+    const k = lookup(lut, absolute ? v : (v + 1) / 2);
     // Base: 40% colour, 60% grey, lightened by 15%.
     const base = (c: number) => 38 + 0.85 * (0.4 * c + 0.6 * grey);
     out[4 * p] = (1 - a) * base(r) + a * lut[k];
@@ -85,9 +116,7 @@ export function overlayCanvas(photo: Uint8Array, relevance: ArrayLike<number>, {
     out[4 * p + 3] = 255;
   }
   canvas.getContext("2d")!.putImageData(image, 0, 0);
-  canvas.dataset.testid = "heatmap";
-  canvas.classList.add("heatmap");
-  return canvas;
+  canvas.dataset.display = `${display.sign},${display.colormap},${display.opacity},${display.clip}`;
 }
 
 export interface MapOptions {
@@ -103,25 +132,40 @@ export interface MapOptions {
   abs?: boolean;
 }
 
-/** A height x width map as a canvas in a colour scheme. */
+/**
+ * A height x width map as a canvas in a colour scheme. "magma" stands for
+ * the reader's sequential colour map; a "signed" map is drawn as |value| in
+ * that map when the reader chose absolute display. Without a `domain`, the
+ * reader's percentile clipping applies.
+ */
 export function mapCanvas(values: ArrayLike<number>, height: number, width: number, {scheme = "magma", domain, stride = 1, offset = 0, pixelated = false, abs = false}: MapOptions = {}): HTMLCanvasElement {
-  const lut = colourTable(scheme);
-  const [lo, hi] = domain ?? defaultDomain(values, scheme, stride, offset);
-  const span = hi - lo || 1;
-  const {canvas, image} = blankCanvas(width, height);
-  const out = image.data;
-  for (let p = 0; p < width * height; p++) {
-    const v = values[p * stride + offset];
-    const k = lookup(lut, ((abs ? Math.abs(v) : v) - lo) / span);
-    out[4 * p] = lut[k];
-    out[4 * p + 1] = lut[k + 1];
-    out[4 * p + 2] = lut[k + 2];
-    out[4 * p + 3] = 255;
-  }
-  canvas.getContext("2d")!.putImageData(image, 0, 0);
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
   canvas.classList.add("heatmap");
   if (pixelated) canvas.classList.add("heatmap--pixelated");
-  return canvas;
+  return followDisplay(canvas, (display) => {
+    const absolute = abs || (scheme === "signed" && display.sign === "absolute");
+    const drawn: SchemeName = scheme === "signed" && !absolute ? "signed" : display.colormap;
+    const lut = colourTable(drawn);
+    let [lo, hi] = domain ?? defaultDomain(values, drawn, stride, offset);
+    if (!domain && display.clip < 100) {
+      const q = quantileAbs(values, display.clip / 100, stride, offset);
+      if (q > 0) [lo, hi] = drawn === "signed" ? [-q, q] : [0, q];
+    }
+    const span = hi - lo || 1;
+    const image = new ImageData(width, height);
+    const out = image.data;
+    for (let p = 0; p < width * height; p++) {
+      const v = values[p * stride + offset];
+      const k = lookup(lut, ((absolute ? Math.abs(v) : v) - lo) / span);
+      out[4 * p] = lut[k];
+      out[4 * p + 1] = lut[k + 1];
+      out[4 * p + 2] = lut[k + 2];
+      out[4 * p + 3] = 255;
+    }
+    canvas.getContext("2d")!.putImageData(image, 0, 0);
+  });
 }
 
 function defaultDomain(values: ArrayLike<number>, scheme: SchemeName, stride: number, offset: number): [number, number] {
@@ -146,12 +190,30 @@ export function quantileAbs(values: ArrayLike<number>, q: number, stride = 1, of
   return a[Math.min(n - 1, Math.max(0, Math.round(q * (n - 1))))] ?? 0;
 }
 
-/** A colour legend (Plot) for a scheme over `domain`. */
+/**
+ * A colour legend (Plot) for a scheme over `domain`; it follows the reader's
+ * display settings like the heatmaps do ("magma" = the chosen sequential map;
+ * a "signed" legend without a domain describes normalized overlays and turns
+ * into |relevance| when the reader shows absolute values).
+ */
 export function legend(scheme: SchemeName, label: string, domain?: [number, number], {width = 240, tickFormat}: {width?: number; tickFormat?: string | ((x: number) => string)} = {}): HTMLElement {
-  const options = {...SCALES[scheme], ...(domain ? {domain} : {})};
-  const el = Plot.legend({color: {...options, label, width, ticks: 5, tickFormat}} as unknown as Plot.LegendOptions) as HTMLElement;
-  el.classList.add("heatmap-legend");
-  return el;
+  const wrap = document.createElement("div");
+  wrap.className = "heatmap-legend-wrap";
+  return followDisplay(wrap, (display) => {
+    let drawn: SchemeName = scheme === "signed" ? "signed" : display.colormap;
+    let text = label;
+    let range = domain;
+    if (scheme === "signed" && !domain && display.sign === "absolute") {
+      drawn = display.colormap;
+      range = [0, 1];
+      text = `|${label}|`;
+    }
+    if (!domain && display.clip < 100) text += ` · clipped at the ${display.clip}th percentile of |r|`;
+    const options = {...SCALES[drawn], ...(range ? {domain: range} : {})};
+    const el = Plot.legend({color: {...options, label: text, width, ticks: 5, tickFormat}} as unknown as Plot.LegendOptions) as HTMLElement;
+    el.classList.add("heatmap-legend");
+    wrap.replaceChildren(el);
+  });
 }
 
 /** The photo alone (uint8 RGB, HWC) as a canvas. */

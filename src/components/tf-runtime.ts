@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import {setWasmPaths} from "@tensorflow/tfjs-backend-wasm";
 import {FileAttachment} from "observablehq:stdlib";
-import {decodeWeights, ResNet18, type WeightsManifest} from "../lib/index.js";
+import {decodeWeights, ResNet18, setDefaultBatchSize, type WeightsManifest} from "../lib/index.js";
 import {selectBackend, type BackendInfo} from "./backend.js";
 
 export {tf};
@@ -29,6 +29,22 @@ setWasmPaths({
 });
 
 let backendPromise: Promise<BackendInfo> | undefined;
+
+/**
+ * Images per model call on this page: `?batch=N` in the page URL (e.g. 1 or 2
+ * on a GPU with little memory), else the library's default (8). An invalid
+ * value is ignored with a console warning.
+ */
+export const batchSize: number = (() => {
+  const raw = new URLSearchParams(location.search).get("batch");
+  if (raw === null) return setDefaultBatchSize(8);
+  try {
+    return setDefaultBatchSize(Number(raw));
+  } catch (e) {
+    console.warn(`?batch=${raw} ignored: ${(e as Error).message}`);
+    return setDefaultBatchSize(8);
+  }
+})();
 
 /**
  * The backend for this page, chosen once (see backend.ts). `?backend=wasm`

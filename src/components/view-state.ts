@@ -27,8 +27,28 @@ export interface ViewState {
   seed: number;
   /** Side by side: photos compared besides `image`. */
   compare: string[];
-  /** GradCAM page: class explained; -1 = the predicted class. */
+  /** Class explained on every page; -1 = the predicted class. */
   target: number;
+  /** Faithfulness metric: "deletion" or "insertion". */
+  metric: string;
+  /** What removed pixels become: "black" (the handout), "mean" (dataset mean colour), "blur". */
+  substrate: string;
+  /** Integrated gradients baseline: "black", "white", "blur", "uniform", "gaussian". */
+  baseline: string;
+  /** SmoothGrad noise level, % of the input range (0 = plain gradient). */
+  noise: number;
+  /** SmoothGrad samples (also: noise-baseline samples of integrated gradients). */
+  samples: number;
+  /** Sanity check: how many layers (from the classifier down) are re-initialized. */
+  stage: number;
+  /** Heatmap display: "signed" (red/blue) or "absolute". */
+  sign: string;
+  /** Heatmap colour map for absolute maps (signed maps are always diverging). */
+  colormap: string;
+  /** Heatmap overlay opacity, % (0-100). */
+  opacity: number;
+  /** Clip relevance at this percentile of |r| before colouring (100 = no clipping). */
+  clip: number;
 }
 
 export type ViewKey = keyof ViewState;
@@ -55,9 +75,20 @@ const text = (fallback: string, pattern = /^[\w.\-]{0,200}$/): KeySpec<string> =
 });
 
 /** Ranges of the handout's sliders (also used by the pages' inputs). */
-export const RANGES = {S: [2, 32], M: [2, 128], D: [3, 100]} as const;
+export const RANGES = {S: [2, 32], M: [2, 256], D: [3, 100], noise: [0, 50], samples: [1, 50], stage: [0, 10], clip: [90, 100]} as const;
 
 export const METHOD_KEYS = ["occlusion", "grad", "grad_x_input", "integrated_gradients", "grad_cam"] as const;
+export const METRIC_KEYS = ["deletion", "insertion"] as const;
+export const SUBSTRATE_KEYS = ["black", "mean", "blur"] as const;
+export const BASELINE_KEYS = ["black", "white", "blur", "uniform", "gaussian"] as const;
+export const SIGN_KEYS = ["signed", "absolute"] as const;
+export const COLORMAP_KEYS = ["magma", "viridis", "greys"] as const;
+
+const choice = (keys: readonly string[], fallback: string): KeySpec<string> => ({
+  default: fallback,
+  parse: (raw) => (keys.includes(raw) ? raw : undefined),
+  format: (v) => v,
+});
 
 const SPECS: {[K in ViewKey]: KeySpec<ViewState[K]>} = {
   image: text(""),
@@ -72,11 +103,22 @@ const SPECS: {[K in ViewKey]: KeySpec<ViewState[K]>} = {
     parse: (raw) => (raw === "" ? [] : raw.split(",").filter((id) => /^[\w.\-]{1,200}$/.test(id)).slice(0, 6)),
     format: (v) => v.join(","),
   },
-  target: integer(-1, 9, -1),
+  // A class index is not a quantity: out of range means "not a class", not the nearest class.
+  target: {default: -1, parse: (raw) => (/^-?\d+$/.test(raw) && Number(raw) >= -1 && Number(raw) <= 9 ? Number(raw) : undefined), format: String},
+  metric: choice(METRIC_KEYS, "deletion"),
+  substrate: choice(SUBSTRATE_KEYS, "black"),
+  baseline: choice(BASELINE_KEYS, "black"),
+  noise: integer(RANGES.noise[0], RANGES.noise[1], 15),
+  samples: integer(RANGES.samples[0], RANGES.samples[1], 10),
+  stage: integer(RANGES.stage[0], RANGES.stage[1], 0),
+  sign: choice(SIGN_KEYS, "signed"),
+  colormap: choice(COLORMAP_KEYS, "magma"),
+  opacity: integer(0, 100, 85),
+  clip: integer(RANGES.clip[0], RANGES.clip[1], 100),
 };
 
 /** The order of keys in the hash. */
-const ORDER: ViewKey[] = ["image", "compare", "method", "S", "M", "D", "seed", "target"];
+const ORDER: ViewKey[] = ["image", "compare", "method", "target", "S", "M", "D", "seed", "metric", "substrate", "baseline", "noise", "samples", "stage", "sign", "colormap", "opacity", "clip"];
 
 const STORAGE_KEY = "explanation-methods-live:view";
 
@@ -204,10 +246,46 @@ export function persist<T extends HTMLElement & {value: unknown}>(input: T, key:
   input.addEventListener("input", () => {
     setView({[key]: toView(input.value)} as Partial<ViewState>);
   });
+  correctTypedNumbers(input);
   onViewChange((s, changed) => {
     if (!changed.includes(key)) return;
     input.value = fromView(s[key]);
     input.dispatchEvent(new Event("input", {bubbles: true}));
   });
   return input;
+}
+
+/**
+ * Observable's range keeps its value when the number typed into its box is
+ * out of range, not on the step, or not a number, while its slider already
+ * jumps to the clamped value: the box, the slider and the figure then
+ * disagree. When the reader commits such a number (Enter or leaving the
+ * box), use the nearest valid value instead (0 -> the minimum, 1e9 -> the
+ * maximum, 2.5 -> 3 on an integer slider), or restore the current value if
+ * the box holds no number.
+ */
+function correctTypedNumbers(input: HTMLElement & {value: unknown}): void {
+  const box = input.querySelector?.('input[type="number"]') as HTMLInputElement | null;
+  if (!box) return;
+  box.addEventListener("change", () => {
+    if (box.checkValidity()) return;
+    const nearest = nearestValid(box.valueAsNumber, Number(box.min), Number(box.max), Number(box.step));
+    const current = input.value;
+    input.value = nearest ?? current; // also rewrites the box and the slider
+    if (nearest !== undefined && nearest !== current) input.dispatchEvent(new Event("input", {bubbles: true}));
+  });
+}
+
+/** The value of a number box nearest to `typed` (clamped, on the step grid from `min`), or undefined for NaN. */
+export function nearestValid(typed: number, min: number, max: number, step: number): number | undefined {
+  if (Number.isNaN(typed)) return undefined;
+  const lo = Number.isFinite(min) ? min : -Infinity;
+  const hi = Number.isFinite(max) ? max : Infinity;
+  let v = Math.min(hi, Math.max(lo, typed));
+  if (Number.isFinite(step) && step > 0 && Number.isFinite(lo)) {
+    v = lo + Math.round((v - lo) / step) * step;
+    if (v > hi) v -= step;
+    v = Number(v.toFixed(10));
+  }
+  return v;
 }

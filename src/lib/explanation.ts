@@ -30,6 +30,25 @@ export interface Explanation {
 
 export const DEFAULT_BATCH_SIZE = 8;
 
+let defaultBatchSize = DEFAULT_BATCH_SIZE;
+
+/**
+ * The batch size of calls that do not give one (the browser runtime sets it
+ * from the page's `?batch=` parameter, to test or relieve GPU memory
+ * pressure). Non-integers are floored; values below 1 or non-numbers throw.
+ */
+export function setDefaultBatchSize(size: number): number {
+  const n = Math.floor(size);
+  if (!Number.isFinite(n) || n < 1) throw new RangeError(`batch size must be a number >= 1, got ${size}`);
+  defaultBatchSize = n;
+  return n;
+}
+
+/** The batch size a call uses: its own `batchSize`, else the default (at least 1). */
+export function batchSizeOf(options: RunOptions): number {
+  return Math.max(1, Math.floor(options.batchSize ?? defaultBatchSize));
+}
+
 export function argmax(values: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
@@ -66,7 +85,7 @@ export async function runBatched(
   compute: (batch: tf.Tensor) => tf.Tensor,
   options: RunOptions = {},
 ): Promise<Float32Array[]> {
-  const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
+  const batchSize = batchSizeOf(options);
   const results: Float32Array[] = [];
   for (let start = 0; start < total; start += batchSize) {
     checkAborted(options.signal);

@@ -12,3 +12,4 @@ export * from "./deletion.js";
 export * from "./methods.js";
 export * from "./protocol.js";
 export * from "./statistics.js";
+export * from "./blur.js";

@@ -2,7 +2,7 @@
 // originally predicted class's logit along the straight path from the image
 // to black, multiply by (image - baseline).
 import * as tf from "@tensorflow/tfjs";
-import {checkAborted, DEFAULT_BATCH_SIZE, imageLogits, logitGradient, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
+import {batchSizeOf, checkAborted, imageLogits, logitGradient, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
 import {channelNorm, normalizeMax} from "./image.js";
 import type {ResNet18} from "./resnet18.js";
 
@@ -40,7 +40,7 @@ export interface IntegratedGradientsExplanation extends Explanation {
  */
 export async function pathGradientSum(model: ResNet18, image: tf.Tensor3D, steps: number, target: number, indices: number[], options: RunOptions = {}): Promise<tf.Tensor3D> {
   const alphas = pathAlphas(steps);
-  const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
+  const batchSize = batchSizeOf(options);
   let sum = tf.zeros(image.shape) as tf.Tensor3D;
   try {
     for (let start = 0; start < indices.length; start += batchSize) {

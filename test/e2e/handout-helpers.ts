@@ -7,8 +7,8 @@ import path from "node:path";
 import type {Page} from "playwright-core";
 import {DIST} from "./helpers.js";
 
-/** The built site: dist/, or $E2E_DIST (a build with another `output`, e.g. while another build rewrites dist/). */
-export const SITE_DIR = process.env.E2E_DIST ? path.resolve(process.env.E2E_DIST) : DIST;
+/** The built site: dist/, or $EXPLAIN_DIST (see helpers.ts). */
+export const SITE_DIR = DIST;
 
 /** The chapters this suite covers, in sidebar order (path under /pages/). */
 export const HANDOUT_PAGES = ["occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score", "side-by-side"] as const;

@@ -15,7 +15,8 @@ import {fileURLToPath} from "node:url";
 import {chromium, type Browser, type Page} from "playwright-core";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const DIST = path.join(ROOT, "dist");
+/** The built site: $EXPLAIN_DIST (as in observablehq.config.ts), or dist/. */
+export const DIST = path.resolve(ROOT, process.env.EXPLAIN_DIST ?? "dist");
 export const ARTIFACTS = path.join(ROOT, "test-artifacts");
 
 /** Chromium binary: $CHROMIUM, or Debian's. */
