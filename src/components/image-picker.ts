@@ -1,12 +1,24 @@
-// The photo picker every chapter shares: a menu of the gallery by class and
-// a strip of thumbnails. Its value is the photo's file name; it starts from
-// the reader's view (URL hash or localStorage, see view-state.ts) and saves
-// every choice there, so the next chapter opens on the same photo.
+// The photo picker every chapter shares: a menu of the gallery by class, a
+// strip of thumbnails, and the reader's own photo (upload.ts: pick or drop a
+// file; it is decoded and resized in the browser and never sent anywhere).
+// Its value is the photo's id (a gallery file name, or "upload-<hash>"); it
+// starts from the reader's view (URL hash or localStorage, see view-state.ts)
+// and saves every choice there, so the next chapter opens on the same photo.
 // Use as an Observable input: `const id = view(imagePicker(gallery, pixels))`.
-// Test hooks: [data-testid="image-picker"] (value in data-value) and
-// [data-testid="image-picker-thumb"][data-id].
+//
+// An uploaded photo is registered as the last entry of `gallery.images`
+// (label -1, class name "your photo (true class unknown)"), so
+// `gallery.images[galleryIndex(gallery, id)]` and `photoPixels` work for it
+// like for any gallery photo, and the pages need no code of their own for it.
+//
+// Test hooks: [data-testid="image-picker"] (value in data-value),
+// [data-testid="image-picker-thumb"][data-id], [data-testid="image-upload-input"]
+// (the file input), [data-testid="image-upload-drop"] (the drop zone),
+// [data-testid="image-upload-message"] (data-state: idle | working | ok | error),
+// [data-testid="image-upload-forget"].
 import type {GalleryMeta} from "../data/_loaders.js";
 import {rgbCanvas} from "./image-grid.js";
+import {currentUpload, decodePhoto, MAX_PIXELS, PRESHRINK, setCurrentUpload, syncUpload, uploadPixels, UploadError, type UploadedPhoto} from "./upload.js";
 import {onViewChange, setView, useKeys, viewState} from "./view-state.js";
 
 const THUMB = 56;
@@ -15,19 +27,24 @@ export interface ImagePicker extends HTMLElement {
   value: string;
 }
 
-/** Index of a photo in the gallery, or 0 (the first photo) if it is not there. */
+/** Index of a photo in the gallery (the reader's upload included), or 0 (the first photo) if it is not there. */
 export function galleryIndex(gallery: GalleryMeta, id: string): number {
+  syncUpload(gallery);
   const i = gallery.images.findIndex((image) => image.id === id);
   return i < 0 ? 0 : i;
 }
 
-/** The uint8 RGB pixels (HWC) of gallery photo `index`. */
+/** The uint8 RGB pixels (HWC) of gallery photo `index` (the reader's upload: its own pixels). */
 export function photoPixels(gallery: GalleryMeta, pixels: Uint8Array, index: number): Uint8Array {
+  const image = gallery.images[index];
+  const uploaded = image?.uploaded ? uploadPixels(image.id) : undefined;
+  if (uploaded) return uploaded;
   const n = gallery.size * gallery.size * 3;
   return pixels.subarray(index * n, (index + 1) * n);
 }
 
 export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "Photo"}: {label?: string} = {}): ImagePicker {
+  syncUpload(gallery);
   const root = document.createElement("div") as unknown as ImagePicker;
   root.className = "image-picker";
   root.dataset.testid = "image-picker";
@@ -45,7 +62,7 @@ export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "
   for (const c of gallery.classes) {
     const group = document.createElement("optgroup");
     group.label = c.name;
-    for (const image of gallery.images.filter((im) => im.label === c.index)) {
+    for (const image of gallery.images.filter((im) => im.label === c.index && !im.uploaded)) {
       const option = document.createElement("option");
       option.value = image.id;
       option.textContent = `${c.name} · ${image.id.replace(/^ILSVRC2012_val_0*/, "#").replace(/\.JPEG$/i, "")}`;
@@ -53,31 +70,64 @@ export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "
     }
     if (group.childElementCount) select.append(group);
   }
+  const uploadGroup = document.createElement("optgroup");
+  uploadGroup.label = "your photo";
   labelEl.append(title, select);
   const info = document.createElement("div");
   info.className = "image-picker__info";
+  info.dataset.testid = "image-picker-info";
   const nav = document.createElement("div");
   nav.className = "image-picker__nav";
   const prev = button("← previous", () => choose(gallery.images[(index() + gallery.images.length - 1) % gallery.images.length].id));
   const next = button("next →", () => choose(gallery.images[(index() + 1) % gallery.images.length].id));
   nav.append(prev, next);
+  const upload = uploadControl();
   const text = document.createElement("div");
-  text.append(labelEl, info, nav);
+  text.className = "image-picker__text";
+  text.append(labelEl, info, nav, upload.element);
   head.append(current, text);
 
   const strip = document.createElement("div");
   strip.className = "image-picker__strip";
   strip.setAttribute("role", "listbox");
   strip.setAttribute("aria-label", "gallery photos");
-  const thumbs = gallery.images.map((image, i) => {
+  const thumbs: HTMLButtonElement[] = [];
+  const addThumb = (i: number) => {
+    const id = gallery.images[i].id;
     const b = thumbButton(gallery, pixels, i);
     b.dataset.testid = "image-picker-thumb";
     b.setAttribute("role", "option");
-    b.addEventListener("click", () => choose(image.id));
+    b.addEventListener("click", () => choose(id));
     strip.append(b);
-    return b;
+    thumbs[i] = b;
+  };
+  gallery.images.forEach((image, i) => {
+    if (!image.uploaded) addThumb(i);
   });
   root.append(head, strip);
+
+  /** Menu entry and thumbnail of the current upload (the last gallery entry), after an upload or a "forget". */
+  function refreshUpload(): void {
+    const last = thumbs[thumbs.length - 1];
+    if (last?.classList.contains("image-picker__thumb--upload")) {
+      last.remove();
+      thumbs.pop();
+    }
+    uploadGroup.replaceChildren();
+    uploadGroup.remove();
+    const at = syncUpload(gallery);
+    const photo = currentUpload();
+    upload.forget.hidden = !photo;
+    if (!photo || at < 0) return;
+    const option = document.createElement("option");
+    option.value = photo.id;
+    option.textContent = `your photo · ${photo.name || photo.id}`;
+    uploadGroup.append(option);
+    select.append(uploadGroup);
+    addThumb(at);
+    thumbs[at].classList.add("image-picker__thumb--upload");
+  }
+  refreshUpload();
 
   let value = "";
   const index = () => galleryIndex(gallery, value);
@@ -89,7 +139,10 @@ export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "
     select.value = value;
     drawPhoto(current, photoPixels(gallery, pixels, i), gallery.size);
     const image = gallery.images[i];
-    info.textContent = `true class: ${image.className}`;
+    const photo = image.uploaded ? currentUpload() : undefined;
+    info.textContent = photo
+      ? `true class: unknown (your photo${photo.name ? ` “${photo.name}”` : ""}, ${photo.width} × ${photo.height} pixels)`
+      : `true class: ${image.className}`;
     thumbs.forEach((t, k) => {
       t.classList.toggle("image-picker__thumb--selected", k === i);
       t.setAttribute("aria-selected", String(k === i));
@@ -99,10 +152,77 @@ export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "
   function choose(id: string): void {
     if (id === value) return;
     show(id);
-    thumbs[index()].scrollIntoView({block: "nearest", inline: "nearest"});
+    thumbs[index()]?.scrollIntoView({block: "nearest", inline: "nearest"});
     setView({image: value});
     root.dispatchEvent(new Event("input", {bubbles: true}));
   }
+
+  // ---- The reader's own photo ----
+  let attempt = 0;
+  async function useFile(file: File | undefined, extra = ""): Promise<void> {
+    if (!file) {
+      upload.say("error", "Drop an image file (a link or text from another page cannot be used: save the image first).");
+      return;
+    }
+    const mine = ++attempt;
+    upload.say("working", `Reading ${file.name ? `“${file.name}”` : "the file"} in your browser…`);
+    let photo: UploadedPhoto;
+    try {
+      photo = await decodePhoto(file);
+    } catch (e) {
+      if (mine !== attempt) return;
+      const message = e instanceof UploadError ? e.message : `${file.name ? `“${file.name}”` : "The file"} could not be read as an image (${e instanceof Error ? e.message : String(e)}).`;
+      upload.say("error", `${message} The photo shown is unchanged.`);
+      return;
+    }
+    if (mine !== attempt) return;
+    const stored = setCurrentUpload(photo);
+    refreshUpload();
+    const done = `Now showing your photo “${photo.name || photo.id}” (${photo.width} × ${photo.height}${photo.format ? ` ${photo.format}` : ""}), resized with pad to ${gallery.size} × ${gallery.size}`;
+    const notes = photo.notes.length ? `: ${photo.notes.join("; ")}.` : ".";
+    const keep = stored ? "" : " This browser would not store it, so the other chapters will not open on it.";
+    upload.say("ok", done + notes + extra + keep);
+    if (value === photo.id) show(photo.id); // the same photo again: nothing changes downstream
+    else choose(photo.id);
+  }
+  upload.input.addEventListener("change", () => {
+    const file = upload.input.files?.[0];
+    upload.input.value = ""; // so choosing the same file again fires "change" again
+    void useFile(file);
+  });
+  upload.forget.addEventListener("click", () => {
+    const wasShown = gallery.images[index()]?.uploaded;
+    setCurrentUpload(undefined);
+    refreshUpload();
+    upload.say("idle", "Your photo is forgotten: removed from this page and from this tab's storage.");
+    if (wasShown) choose(gallery.images[0].id);
+    else show(value);
+  });
+  // Drop a file anywhere on the picker.
+  let depth = 0;
+  const hasFiles = (e: DragEvent) => [...(e.dataTransfer?.types ?? [])].includes("Files");
+  root.addEventListener("dragenter", (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    depth++;
+    root.classList.add("image-picker--drop");
+  });
+  root.addEventListener("dragover", (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
+  });
+  root.addEventListener("dragleave", () => {
+    depth = Math.max(0, depth - 1);
+    if (!depth) root.classList.remove("image-picker--drop");
+  });
+  root.addEventListener("drop", (e) => {
+    e.preventDefault();
+    depth = 0;
+    root.classList.remove("image-picker--drop");
+    const files = [...(e.dataTransfer?.files ?? [])];
+    void useFile(files[0], files.length > 1 ? ` (${files.length} files were dropped; only the first is used.)` : "");
+  });
 
   select.addEventListener("change", () => choose(select.value));
   Object.defineProperty(root, "value", {
@@ -119,6 +239,65 @@ export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "
   return root;
 }
 
+/** The upload part of the picker: the file button, what happens to the photo, and a status line. */
+function uploadControl() {
+  const element = document.createElement("div");
+  element.className = "image-picker__upload";
+  element.dataset.testid = "image-upload-drop";
+  const row = document.createElement("div");
+  row.className = "image-picker__upload-row";
+  const pick = document.createElement("label");
+  pick.className = "image-picker__upload-button";
+  const input = document.createElement("input");
+  input.type = "file";
+  input.accept = "image/*";
+  input.dataset.testid = "image-upload-input";
+  pick.append(input, "Use your own photo…");
+  const hint = document.createElement("span");
+  hint.className = "image-picker__upload-hint";
+  hint.textContent = "or drop an image file here. It stays in your browser.";
+  const forget = document.createElement("button");
+  forget.type = "button";
+  forget.textContent = "forget my photo";
+  forget.dataset.testid = "image-upload-forget";
+  forget.hidden = true;
+  row.append(pick, hint, forget);
+
+  const details = document.createElement("details");
+  details.className = "image-picker__upload-details";
+  const summary = document.createElement("summary");
+  summary.textContent = "What happens to your photo";
+  const list = document.createElement("ul");
+  for (const line of [
+    "It never leaves your browser: it is decoded and resized on this device, and the page sends no request with it. It is kept in this tab's session storage, so the other chapters open on it, until you close the tab or press “forget my photo”.",
+    `It is resized with padding to 224 × 224 by the same code that prepared the gallery (TensorFlow's resize_with_pad): longer side 224 pixels, black bands on the shorter one. A photo larger than ${PRESHRINK} pixels is first shrunk smoothly by the browser to ${PRESHRINK}, because resize_with_pad does not smooth and would alias over larger factors.`,
+    "Transparent parts become black, the same black as the padding, the occlusion patches and the deleted pixels: to the methods, black is “nothing there”.",
+    "An animated image gives its first frame. Grayscale, CMYK, 16-bit and colour-profiled images become ordinary 8-bit RGB, as your browser displays them, and the photo is turned upright as your photo viewer shows it (EXIF orientation).",
+    `Accepted: whatever your browser can show (JPEG, PNG, GIF, WebP, BMP, AVIF), up to ${MAX_PIXELS / 1e6} megapixels and 100 MB. Anything else gets a message and the photo shown does not change.`,
+    "The model knows only its ten classes, and the true class of your photo is unknown: the chapters show what the model predicts and why, but cannot say whether it is right.",
+  ]) {
+    const li = document.createElement("li");
+    li.textContent = line;
+    list.append(li);
+  }
+  details.append(summary, list);
+
+  const message = document.createElement("p");
+  message.className = "image-picker__upload-message";
+  message.dataset.testid = "image-upload-message";
+  message.dataset.state = "idle";
+  message.setAttribute("role", "status");
+  message.setAttribute("aria-live", "polite");
+  element.append(row, message, details);
+
+  const say = (state: "idle" | "working" | "ok" | "error", text: string) => {
+    message.dataset.state = state;
+    message.textContent = text;
+    input.disabled = state === "working";
+  };
+  return {element, input, forget, say};
+}
+
 export interface ImageSetPicker extends HTMLElement {
   value: string[];
 }
@@ -132,6 +311,7 @@ export function imageSetPicker(gallery: GalleryMeta, pixels: Uint8Array, {max = 
   const root = document.createElement("div") as unknown as ImageSetPicker;
   root.className = "image-picker image-picker--set";
   root.dataset.testid = "image-set-picker";
+  syncUpload(gallery);
   const title = document.createElement("div");
   title.className = "image-picker__label";
   title.textContent = `${label} (up to ${max}; click to add or remove):`;

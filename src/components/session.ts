@@ -6,12 +6,18 @@
 //
 // Pages create one with `await startSession(rt, gallery, pixels)`, where rt
 // is the runtime bundle (`import * as rt from "../_bundle/runtime.js"`).
+// A photo id is a gallery file name or the reader's upload ("upload-<hash>",
+// see upload.ts): index/photo/tensor resolve both, so every method and the
+// deletion curve run on an uploaded photo exactly as on a gallery photo. The
+// caches are keyed by id, and an upload's id is a hash of its pixels, so a
+// new upload never gets an older photo's results.
 // Components never import the bundle themselves (only its types), so the
 // type check works before the bundle is built.
 import type * as tfjs from "@tensorflow/tfjs";
 import type * as Runtime from "./tf-runtime.js";
 import type {GalleryMeta} from "../data/_loaders.js";
 import {galleryIndex, photoPixels} from "./image-picker.js";
+import {syncUpload} from "./upload.js";
 import {LiveFigure, type LiveOptions} from "./live.js";
 import {randomSmoothMap} from "./random-map.js";
 import {yieldingReads} from "./yielding-reads.js";
@@ -41,9 +47,9 @@ export interface Session {
   backend: Runtime.BackendInfo;
   gallery: GalleryMeta;
   pixels: Uint8Array;
-  /** Gallery index of a photo (0 if unknown). */
+  /** Gallery index of a photo (0 if unknown); the reader's upload is the last entry, label -1. */
   index(id: string): number;
-  /** uint8 RGB (HWC) of a photo. */
+  /** uint8 RGB (HWC) of a photo (gallery or upload). */
   photo(id: string): Uint8Array;
   /** The photo as a float32 [224,224,3] tensor in [0,1]; the caller disposes it. */
   tensor(id: string): tfjs.Tensor3D;
@@ -64,6 +70,7 @@ export interface Session {
 const CACHE_LIMIT = 48;
 
 export async function startSession(rt: RuntimeModule, gallery: GalleryMeta, pixels: Uint8Array): Promise<Session> {
+  syncUpload(gallery); // a photo uploaded in another chapter of this tab
   const {model, backend} = await rt.loadModel();
   const tf = rt.tf;
   // On wasm/cpu, let input and painting in between batches (see yielding-reads.ts).

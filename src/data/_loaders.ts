@@ -56,6 +56,11 @@ export interface GalleryImage {
   className: string;
   /** One of the reference images in ../shared/fixtures. */
   fixture: boolean;
+  /**
+   * Only in the browser: the reader's own photo (src/components/upload.ts),
+   * added to the page's copy of the gallery with label -1 (true class unknown).
+   */
+  uploaded?: boolean;
 }
 
 export interface GalleryMeta {

@@ -3,6 +3,10 @@
 // plain TypeScript for pixels already read back.
 import * as tf from "@tensorflow/tfjs";
 
+// TensorFlow's resize_with_pad in plain TypeScript (no tfjs): its own module so
+// the Node loaders and the browser's upload can import it without tfjs.
+export * from "./resize-with-pad.js";
+
 export const IMAGE_SIZE = 224;
 
 /** uint8 HWC RGB -> float32 [224,224,3] in [0,1] (the methods' input). */
