@@ -1,9 +1,10 @@
-// Deletion curves with Observable Plot: the probability of the explained
-// class as more and more of the most relevant pixels are blacked out, one
-// line per map, its area (AUC) in the legend.
+// Deletion and insertion curves with Observable Plot: the probability of the
+// explained class as more and more of the most relevant pixels are removed
+// (deletion) or put back (insertion), one line per map, its area (AUC) in the
+// legend.
 // Test hooks: [data-testid="deletion-chart"] with data-points (points of the
-// longest curve) and data-series; each legend entry [data-testid="auc"] with
-// data-method and data-auc (full precision).
+// longest curve), data-series and data-metric (deletion | insertion); each
+// legend entry [data-testid="auc"] with data-method and data-auc (full precision).
 import * as Plot from "@observablehq/plot";
 
 export interface CurveSeries {
@@ -42,7 +43,8 @@ export const METHOD_SYMBOLS: Record<string, string> = {
   random: "times",
 };
 
-export function deletionChart(series: CurveSeries[], {width = 520, height = 260, title}: {width?: number; height?: number; title?: string} = {}): HTMLElement {
+export function deletionChart(series: CurveSeries[], {width = 520, height = 260, title, metric = "deletion"}: {width?: number; height?: number; title?: string; metric?: "deletion" | "insertion"} = {}): HTMLElement {
+  const done = metric === "insertion" ? "inserted" : "deleted";
   const rows = series.flatMap((s) => Array.from(s.curve, (p, i) => ({key: s.key, label: s.label, x: s.curve.length > 1 ? i / (s.curve.length - 1) : 0, p})));
   const points = Math.max(0, ...series.map((s) => s.curve.length));
   const colour = {domain: series.map((s) => s.key), range: series.map((s) => s.colour)};
@@ -57,13 +59,13 @@ export function deletionChart(series: CurveSeries[], {width = 520, height = 260,
   if (points <= 40) {
     marks.push(Plot.dot(rows, {x: "x", y: "p", stroke: "key", symbol: (d: {key: string}) => METHOD_SYMBOLS[d.key] ?? "circle", r: 3, fill: "white"}));
   }
-  marks.push(Plot.tip(rows, Plot.pointer({x: "x", y: "p", title: (d: {label: string; x: number; p: number}) => `${d.label}\n${(100 * d.x).toFixed(0)}% deleted: p = ${d.p.toFixed(3)}`})));
+  marks.push(Plot.tip(rows, Plot.pointer({x: "x", y: "p", title: (d: {label: string; x: number; p: number}) => `${d.label}\n${(100 * d.x).toFixed(0)}% ${done}: p = ${d.p.toFixed(3)}`})));
   const chart = Plot.plot({
     width,
     height,
     marginLeft: 44,
     marginBottom: 38,
-    x: {domain: [0, 1], label: "share of pixels deleted (most relevant first) →", tickFormat: "%", grid: true},
+    x: {domain: [0, 1], label: `share of pixels ${done} (most relevant first) →`, tickFormat: "%", grid: true},
     y: {domain: [0, 1], label: "↑ probability of the class", grid: true},
     color: colour,
     symbol: {domain: series.map((s) => s.key), range: series.map((s) => METHOD_SYMBOLS[s.key] ?? "circle")},
@@ -75,6 +77,7 @@ export function deletionChart(series: CurveSeries[], {width = 520, height = 260,
   wrap.dataset.testid = "deletion-chart";
   wrap.dataset.points = String(points);
   wrap.dataset.series = String(series.length);
+  wrap.dataset.metric = metric;
   if (title) {
     const t = document.createElement("div");
     t.className = "deletion-chart__title";

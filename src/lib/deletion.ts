@@ -1,8 +1,12 @@
 // The deletion metric: black out pixels in order of decreasing relevance and
 // follow the probability of the originally predicted class. A faithful map
 // makes it fall fast: a small area under the curve.
+// Besides black (the handout), removed pixels can become another substrate
+// (the dataset mean colour or a blurred copy, see substrate.ts); the black
+// path is the handout's code, unchanged (its fixtures are the reference).
 import * as tf from "@tensorflow/tfjs";
 import {concat, imageLogits, runBatched, type MethodOptions} from "./explanation.js";
+import {checkSubstrate, prepareSubstituted, substrateImage, type SubstrateName} from "./substrate.js";
 
 /**
  * Pixel indices by descending relevance. Ties: the later flat index first
@@ -69,6 +73,8 @@ export function trapezoidAuc(curve: ArrayLike<number>): number {
 export interface DeletionOptions extends MethodOptions {
   /** Number of images S on the curve (>= 2): S-1 deletion chunks. */
   steps?: number;
+  /** What deleted pixels become: "black" (default, the handout), "mean" or "blur" (see substrate.ts). */
+  substrate?: SubstrateName;
 }
 
 export interface DeletionResult {
@@ -78,20 +84,31 @@ export interface DeletionResult {
   auc: number;
   /** The class followed: the one predicted for the input (or the target). */
   target: number;
+  /** The substrate removed pixels became (absent from results made before substrates existed: black). */
+  substrate?: SubstrateName;
 }
 
 export async function deletionCurve(model: import("./resnet18.js").ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<DeletionResult> {
   const steps = options.steps ?? 10;
   checkSteps(steps);
+  const substrateName = checkSubstrate(options.substrate ?? "black");
   const stepOfPixel = deletionStepOfPixel(relevance, steps);
   const target = options.target ?? (await imageLogits(model, image)).predicted;
-  const curve = concat(await runBatched(
-    steps,
-    (start, count) => prepareDeletion(image, relevance, steps, start, count, stepOfPixel),
-    (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),
-    options,
-  ));
-  return {steps, curve, auc: trapezoidAuc(curve), target};
+  // Black: the handout's prepareDeletion (image times a 0/1 mask), exactly as
+  // before substrates existed. Other substrates: pixels copied from the photo
+  // or the substrate image, made once per curve.
+  const substrate = substrateName === "black" ? null : substrateImage(image, substrateName);
+  try {
+    const curve = concat(await runBatched(
+      steps,
+      (start, count) => (substrate ? prepareSubstituted("deletion", image, substrate, stepOfPixel, start, count) : prepareDeletion(image, relevance, steps, start, count, stepOfPixel)),
+      (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),
+      options,
+    ));
+    return {steps, curve, auc: trapezoidAuc(curve), target, substrate: substrateName};
+  } finally {
+    substrate?.dispose();
+  }
 }
 
 function checkSteps(steps: number): void {

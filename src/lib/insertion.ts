@@ -1,0 +1,71 @@
+// The insertion metric (Petsiuk et al., "RISE", 2018), deletion's mirror
+// image: start from the substrate (a black, mean-colour or blurred image; see
+// substrate.ts) and put the photo's pixels back in order of decreasing
+// relevance, following the probability of the explained class. A faithful
+// map makes it rise fast: a LARGE area under the curve.
+// Same order, chunks and tie-breaking as deletion (deletionStepOfPixel): the
+// pixels deletion removes in image s are exactly those insertion has put back
+// in image s, so with the same substrate the two images of step s split the
+// photo between them.
+import * as tf from "@tensorflow/tfjs";
+import {deletionCurve, deletionStepOfPixel, trapezoidAuc, type DeletionOptions, type DeletionResult} from "./deletion.js";
+import {concat, imageLogits, runBatched} from "./explanation.js";
+import type {ResNet18} from "./resnet18.js";
+import {checkSubstrate, prepareSubstituted, substrateImage, type MetricName} from "./substrate.js";
+
+/**
+ * Images `start .. start+count-1` of the insertion sequence: image s has the
+ * first s chunks of pixels (by relevance) from `image`, the rest from
+ * `substrate` ([H,W,3]); image 0 is the substrate, image S-1 the photo.
+ */
+export function prepareInsertion(image: tf.Tensor3D, substrate: tf.Tensor3D, relevance: ArrayLike<number>, steps: number, start = 0, count = steps - start, stepOfPixel = deletionStepOfPixel(relevance, steps)): tf.Tensor4D {
+  checkInsertionSteps(steps);
+  return prepareSubstituted("insertion", image, substrate, stepOfPixel, start, count);
+}
+
+/** Deletion or insertion, with its substrate. */
+export interface MetricOptions extends DeletionOptions {
+  /** "deletion" (default) or "insertion". */
+  metric?: MetricName;
+}
+
+export interface MetricResult extends DeletionResult {
+  metric: MetricName;
+}
+
+/**
+ * The insertion curve: S forward passes, the probability of the target class
+ * (default: the class predicted for `image`) on each image of the sequence,
+ * and its area by the trapezoid rule on linspace(0, 1, S). Higher is better.
+ */
+export async function insertionCurve(model: ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<MetricResult> {
+  const steps = options.steps ?? 10;
+  checkInsertionSteps(steps);
+  const substrateName = checkSubstrate(options.substrate ?? "black");
+  const stepOfPixel = deletionStepOfPixel(relevance, steps);
+  const target = options.target ?? (await imageLogits(model, image)).predicted;
+  const substrate = substrateImage(image, substrateName);
+  try {
+    const curve = concat(await runBatched(
+      steps,
+      (start, count) => prepareSubstituted("insertion", image, substrate, stepOfPixel, start, count),
+      (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),
+      options,
+    ));
+    return {steps, curve, auc: trapezoidAuc(curve), target, substrate: substrateName, metric: "insertion"};
+  } finally {
+    substrate.dispose();
+  }
+}
+
+/** `deletionCurve` or `insertionCurve`, by `options.metric`. */
+export async function metricCurve(model: ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: MetricOptions = {}): Promise<MetricResult> {
+  const metric = options.metric ?? "deletion";
+  if (metric === "insertion") return insertionCurve(model, image, relevance, options);
+  if (metric !== "deletion") throw new RangeError(`unknown metric ${JSON.stringify(metric)}: use deletion or insertion`);
+  return {...(await deletionCurve(model, image, relevance, options)), metric};
+}
+
+function checkInsertionSteps(steps: number): void {
+  if (!Number.isInteger(steps) || steps < 2) throw new RangeError(`insertion needs an integer number of steps >= 2, got ${steps}`);
+}
