@@ -83,3 +83,54 @@ export function shareBetter(a: ArrayLike<number>, b: ArrayLike<number>, options?
   const wins = Float64Array.from({length: a.length}, (_, i) => (a[i] < b[i] ? 1 : a[i] === b[i] ? 0.5 : 0));
   return meanInterval(wins, options);
 }
+
+/**
+ * Ranks 1..n of `xs`, ties sharing the average of the ranks they span
+ * (scipy.stats.rankdata's "average"): [10, 20, 20, 30] -> [1, 2.5, 2.5, 4].
+ * NaN is not allowed (it has no rank): it throws.
+ */
+export function averageRanks(xs: ArrayLike<number>): Float64Array {
+  const n = xs.length;
+  const order = Uint32Array.from({length: n}, (_, i) => i);
+  for (let i = 0; i < n; i++) if (Number.isNaN(xs[i])) throw new RangeError(`cannot rank NaN (at index ${i})`);
+  order.sort((a, b) => xs[a] - xs[b]);
+  const ranks = new Float64Array(n);
+  for (let start = 0; start < n; ) {
+    let end = start + 1;
+    while (end < n && xs[order[end]] === xs[order[start]]) end++;
+    const rank = (start + 1 + end) / 2; // mean of ranks start+1 .. end
+    for (let k = start; k < end; k++) ranks[order[k]] = rank;
+    start = end;
+  }
+  return ranks;
+}
+
+/** Pearson correlation of two equal-length samples; NaN when either is constant (the correlation is undefined). */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`correlation needs samples of the same length (${a.length} != ${b.length})`);
+  const n = a.length;
+  if (n < 2) return NaN;
+  const ma = mean(a);
+  const mb = mean(b);
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i] - ma;
+    const db = b[i] - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  if (saa === 0 || sbb === 0) return NaN;
+  return Math.max(-1, Math.min(1, sab / Math.sqrt(saa * sbb)));
+}
+
+/**
+ * Spearman's rank correlation: the Pearson correlation of the average ranks
+ * (ties share their mean rank, like scipy.stats.spearmanr). In [-1, 1]; NaN
+ * when either sample is constant (every value tied: no ranking to compare,
+ * as scipy), e.g. a GradCAM map that is zero everywhere.
+ */
+export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`correlation needs samples of the same length (${a.length} != ${b.length})`);
+  return pearson(averageRanks(a), averageRanks(b));
+}
