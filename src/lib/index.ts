@@ -13,3 +13,8 @@ export * from "./methods.js";
 export * from "./protocol.js";
 export * from "./statistics.js";
 export * from "./blur.js";
+export * from "./randomization.js";
+export * from "./baselines.js";
+export * from "./smoothgrad.js";
+export * from "./substrate.js";
+export * from "./insertion.js";

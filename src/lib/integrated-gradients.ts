@@ -1,10 +1,17 @@
-// Integrated gradients with a black baseline: average the gradient of the
-// originally predicted class's logit along the straight path from the image
-// to black, multiply by (image - baseline).
+// Integrated gradients: average the gradient of the originally predicted
+// class's logit along the straight path from a baseline to the image, multiply
+// by (image - baseline). The handout's baseline is black, whose path is
+// `image * alpha`; other baselines (white, blurred, noise; see baselines.ts)
+// use the path `image * alpha + baseline * (1 - alpha)`, which is exactly the
+// image at alpha = 1 and exactly the baseline at alpha = 0.
 import * as tf from "@tensorflow/tfjs";
+import {baselineImage, BASELINE_NAMES, GAUSSIAN_BASELINE_SIGMA, isBaselineName, isNoiseBaseline, type BaselineName} from "./baselines.js";
 import {batchSizeOf, checkAborted, imageLogits, logitGradient, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
 import {channelNorm, normalizeMax} from "./image.js";
 import type {ResNet18} from "./resnet18.js";
+
+/** Samples of a noise baseline (uniform, gaussian) averaged by default. */
+export const DEFAULT_BASELINE_SAMPLES = 4;
 
 /** The path coefficients linspace(1, 0, M), both ends included. */
 export function pathAlphas(steps: number): Float32Array {
@@ -17,28 +24,75 @@ export function pathAlphas(steps: number): Float32Array {
   return Float32Array.from({length: steps}, (_, i) => (i < half ? f(1 + f(step * i)) : f(0 - f(step * (steps - 1 - i)))));
 }
 
-/** The handout's `prepare_integrated_gradients(img, M)`: images `img * a`, a = linspace(1, 0, M); optionally only `start .. start+count-1`. */
-export function prepareIntegratedGradients(image: tf.Tensor3D, steps: number, start = 0, count = steps - start): tf.Tensor4D {
+/**
+ * Path images for the coefficients `alphas`: `image * alpha` for the black
+ * baseline (no baseline given: the handout's arithmetic, unchanged), else
+ * `image * alpha + baseline * (1 - alpha)`.
+ */
+function pathImages(image: tf.Tensor3D, alphas: ArrayLike<number>, baseline?: tf.Tensor3D | null): tf.Tensor4D {
+  return tf.tidy(() => {
+    const a = tf.tensor4d(Array.from(alphas), [alphas.length, 1, 1, 1]);
+    if (!baseline) return tf.mul(image.expandDims(0), a) as tf.Tensor4D;
+    const rest = tf.tensor4d(Array.from(alphas, (v) => Math.fround(1 - v)), [alphas.length, 1, 1, 1]);
+    return tf.add(tf.mul(image.expandDims(0), a), tf.mul(baseline.expandDims(0), rest)) as tf.Tensor4D;
+  });
+}
+
+/**
+ * The handout's `prepare_integrated_gradients(img, M)`: images `img * a`, a = linspace(1, 0, M); optionally only `start .. start+count-1`.
+ * With a `baseline` image: `img * a + baseline * (1 - a)` instead.
+ */
+export function prepareIntegratedGradients(image: tf.Tensor3D, steps: number, start = 0, count = steps - start, baseline?: tf.Tensor3D | null): tf.Tensor4D {
   const alphas = pathAlphas(steps).slice(start, start + count);
-  return tf.tidy(() => tf.mul(image.expandDims(0), tf.tensor4d(alphas, [count, 1, 1, 1])) as tf.Tensor4D);
+  return pathImages(image, alphas, baseline);
 }
 
 export interface IntegratedGradientsOptions extends MethodOptions {
   /** Path images M (>= 2). */
   steps?: number;
+  /** The baseline (default "black", the handout's). */
+  baseline?: BaselineName;
+  /** Noise baselines: samples K whose attributions are averaged (default 4); ignored by the others. */
+  baselineSamples?: number;
+  /** Noise baselines: seed of the noise (default 0); sample k is the same for every K. */
+  seed?: number;
+  /** Gaussian baseline: noise standard deviation (default GAUSSIAN_BASELINE_SIGMA = 0.5). */
+  baselineSigma?: number;
+  /** Also compute the completeness check (one forward pass per baseline sample). */
+  completeness?: boolean;
+}
+
+/** The completeness check: the attributions should add up to f_c(image) - f_c(baseline). */
+export interface Completeness {
+  /** Sum of the attributions over all pixels and channels (float64 sum of the float32 values). */
+  attributionSum: number;
+  /** f_c(image): the target logit of the image. */
+  imageScore: number;
+  /** f_c(baseline), averaged over the samples of a noise baseline. */
+  baselineScore: number;
+  /** imageScore - baselineScore. */
+  scoreDifference: number;
+  /** attributionSum - scoreDifference: zero for the exact integral. */
+  gap: number;
 }
 
 export interface IntegratedGradientsExplanation extends Explanation {
-  /** (image - baseline) * mean gradient, [224*224*3] HWC, before the norm. */
+  /** (image - baseline) * mean gradient, [224*224*3] HWC, before the norm (averaged over the samples of a noise baseline). */
   attributions: Float32Array;
   steps: number;
+  baseline: BaselineName;
+  /** Baseline samples averaged: K for a noise baseline, else 1. */
+  baselineSamples: number;
+  /** Present when `completeness: true` was asked for. */
+  completeness?: Completeness;
 }
 
 /**
  * Sum of the gradients of logit[target] over the path images with the given
  * indices (into linspace(1, 0, M)), batch by batch. The caller disposes it.
+ * Without `baseline` the path is the handout's `image * alpha` (black).
  */
-export async function pathGradientSum(model: ResNet18, image: tf.Tensor3D, steps: number, target: number, indices: number[], options: RunOptions = {}): Promise<tf.Tensor3D> {
+export async function pathGradientSum(model: ResNet18, image: tf.Tensor3D, steps: number, target: number, indices: number[], options: RunOptions = {}, baseline?: tf.Tensor3D | null): Promise<tf.Tensor3D> {
   const alphas = pathAlphas(steps);
   const batchSize = batchSizeOf(options);
   let sum = tf.zeros(image.shape) as tf.Tensor3D;
@@ -47,7 +101,7 @@ export async function pathGradientSum(model: ResNet18, image: tf.Tensor3D, steps
       checkAborted(options.signal);
       const chunk = indices.slice(start, start + batchSize);
       const next = tf.tidy(() => {
-        const path = tf.mul(image.expandDims(0), tf.tensor4d(chunk.map((i) => alphas[i]), [chunk.length, 1, 1, 1])) as tf.Tensor4D;
+        const path = pathImages(image, chunk.map((i) => alphas[i]), baseline);
         return tf.add(sum, tf.sum(logitGradient(model, path, target), 0)) as tf.Tensor3D;
       });
       sum.dispose();
@@ -70,15 +124,93 @@ export function integratedGradientsRelevance(image: tf.Tensor3D, gradientSum: tf
   return {attributions, relevance};
 }
 
-export async function integratedGradients(model: ResNet18, image: tf.Tensor3D, options: IntegratedGradientsOptions = {}): Promise<IntegratedGradientsExplanation> {
+function checkOptions(options: IntegratedGradientsOptions): {steps: number; baseline: BaselineName; samples: number; seed: number; sigma: number} {
   const steps = options.steps ?? 20;
   pathAlphas(steps); // validates `steps` before any work
+  const baseline = options.baseline ?? "black";
+  if (!isBaselineName(baseline)) throw new RangeError(`unknown baseline ${String(baseline)}: use one of ${BASELINE_NAMES.join(", ")}`);
+  const samples = options.baselineSamples ?? DEFAULT_BASELINE_SAMPLES;
+  if (!Number.isInteger(samples) || samples < 1) throw new RangeError(`baseline samples must be an integer >= 1, got ${samples}`);
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
+  const sigma = options.baselineSigma ?? GAUSSIAN_BASELINE_SIGMA;
+  if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new RangeError(`baseline sigma must be a finite number >= 0, got ${sigma}`);
+  return {steps, baseline, samples: isNoiseBaseline(baseline) ? samples : 1, seed, sigma};
+}
+
+/** logit[target] of one image. */
+async function targetLogit(model: ResNet18, image: tf.Tensor3D, target: number): Promise<number> {
+  const t = tf.tidy(() => model.logits(image.expandDims(0) as tf.Tensor4D));
+  const logits = await t.data();
+  t.dispose();
+  return logits[target];
+}
+
+function sumOf(values: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i];
+  return s;
+}
+
+/**
+ * Integrated gradients with M steps from a baseline (default black: exactly
+ * the handout's computation). For a noise baseline the attributions
+ * (image - b_k) * mean gradient along the path from b_k are averaged over K
+ * samples b_k, then reduced like any other: relevance = normalize_max(L2 over
+ * RGB). `completeness: true` adds the completeness check.
+ */
+export async function integratedGradients(model: ResNet18, image: tf.Tensor3D, options: IntegratedGradientsOptions = {}): Promise<IntegratedGradientsExplanation> {
+  const {steps, baseline, samples, seed, sigma} = checkOptions(options);
   const {logits, predicted} = await imageLogits(model, image);
   const target = options.target ?? predicted;
-  const sum = await pathGradientSum(model, image, steps, target, Array.from({length: steps}, (_, i) => i), options);
-  const ig = integratedGradientsRelevance(image, sum, steps);
-  sum.dispose();
-  const [attributions, relevance] = (await Promise.all([ig.attributions.data(), ig.relevance.data()])) as Float32Array[];
-  tf.dispose([ig.attributions, ig.relevance]);
-  return {logits, predicted, target, relevance, attributions, steps};
+  const all = Array.from({length: steps}, (_, i) => i);
+  let attributionsTensor: tf.Tensor3D;
+  let relevanceTensor: tf.Tensor2D;
+  const baselineScores: number[] = [];
+  if (baseline === "black") {
+    // The handout's path and arithmetic, unchanged (fixture parity).
+    const sum = await pathGradientSum(model, image, steps, target, all, options);
+    const ig = integratedGradientsRelevance(image, sum, steps);
+    sum.dispose();
+    ({attributions: attributionsTensor, relevance: relevanceTensor} = ig);
+    if (options.completeness) {
+      const black = tf.zerosLike(image);
+      baselineScores.push(await targetLogit(model, black, target).finally(() => black.dispose()));
+    }
+  } else {
+    let total = tf.zeros(image.shape) as tf.Tensor3D;
+    try {
+      for (let k = 0; k < samples; k++) {
+        const b = baselineImage(baseline, image, k, {seed, sigma});
+        try {
+          const onProgress = options.onProgress && ((done: number) => options.onProgress!(k * steps + done, samples * steps));
+          const sum = await pathGradientSum(model, image, steps, target, all, {...options, onProgress}, b);
+          const next = tf.tidy(() => tf.add(total, tf.mul(tf.sub(image, b), tf.div(sum, steps))) as tf.Tensor3D);
+          sum.dispose();
+          total.dispose();
+          total = next;
+          if (options.completeness) baselineScores.push(await targetLogit(model, b, target));
+        } finally {
+          b.dispose();
+        }
+      }
+    } catch (e) {
+      total.dispose();
+      throw e;
+    }
+    attributionsTensor = samples === 1 ? total : tf.tidy(() => tf.div(total, samples) as tf.Tensor3D);
+    if (samples !== 1) total.dispose();
+    relevanceTensor = tf.tidy(() => normalizeMax(channelNorm<tf.Tensor2D>(attributionsTensor)));
+  }
+  const [attributions, relevance] = (await Promise.all([attributionsTensor.data(), relevanceTensor.data()])) as Float32Array[];
+  tf.dispose([attributionsTensor, relevanceTensor]);
+  const result: IntegratedGradientsExplanation = {logits, predicted, target, relevance, attributions, steps, baseline, baselineSamples: samples};
+  if (options.completeness) {
+    const attributionSum = sumOf(attributions);
+    const imageScore = logits[target];
+    const baselineScore = baselineScores.reduce((a, b) => a + b, 0) / baselineScores.length;
+    const scoreDifference = imageScore - baselineScore;
+    result.completeness = {attributionSum, imageScore, baselineScore, scoreDifference, gap: attributionSum - scoreDifference};
+  }
+  return result;
 }
