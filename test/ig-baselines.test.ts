@@ -17,19 +17,13 @@ import {integratedGradients, pathAlphas, prepareIntegratedGradients} from "../sr
 import type {ResNet18} from "../src/lib/resnet18.js";
 import {seededRandom} from "../src/lib/statistics.js";
 import {maxAbsDiff} from "./helpers/fixtures.js";
-import {fixtureImage, setup} from "./helpers/model.js";
+import {fixtureImage, setup, smallFixtureImage} from "./helpers/model.js";
 
 let tf: typeof TF;
 let model: ResNet18;
 beforeAll(async () => ({tf, model} = await setup()));
 
-/** A small copy of fixture image i (the model is fully convolutional): same code paths, much less work. */
-function smallImage(i: number, size = 64): TF.Tensor3D {
-  const full = fixtureImage(i);
-  const small = tf.image.resizeBilinear(full, [size, size]) as TF.Tensor3D;
-  full.dispose();
-  return small;
-}
+const smallImage = smallFixtureImage;
 
 async function read(t: TF.Tensor): Promise<Float32Array> {
   const data = (await t.data()) as Float32Array;

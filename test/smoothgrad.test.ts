@@ -14,18 +14,13 @@ import type {ResNet18} from "../src/lib/resnet18.js";
 import {prepareSmoothGrad, smoothGrad, smoothGradNoise} from "../src/lib/smoothgrad.js";
 import {mean, seededRandom, std} from "../src/lib/statistics.js";
 import {maxAbsDiff} from "./helpers/fixtures.js";
-import {fixtureImage, setup} from "./helpers/model.js";
+import {fixtureImage, setup, smallFixtureImage} from "./helpers/model.js";
 
 let tf: typeof TF;
 let model: ResNet18;
 beforeAll(async () => ({tf, model} = await setup()));
 
-function smallImage(i: number, size = 64): TF.Tensor3D {
-  const full = fixtureImage(i);
-  const small = tf.image.resizeBilinear(full, [size, size]) as TF.Tensor3D;
-  full.dispose();
-  return small;
-}
+const smallImage = smallFixtureImage;
 
 function differing(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);

@@ -1,8 +1,8 @@
 // What every chapter page needs besides its own teaching code: the model on
 // the chosen backend, the gallery photos as tensors, the explanation methods
-// and deletion curves with a small in-page cache (moving the deletion slider
-// does not recompute integrated gradients), and live figures whose captions
-// name the backend.
+// with a small in-page cache (moving the deletion slider does not recompute
+// integrated gradients; curves are cached by metric-curves.ts), and live
+// figures whose captions name the backend.
 //
 // Pages create one with `await startSession(rt, gallery, pixels)`, where rt
 // is the runtime bundle (`import * as rt from "../_bundle/runtime.js"`).
@@ -57,8 +57,6 @@ export interface Session {
   withImage<T>(id: string, fn: (image: tfjs.Tensor3D) => Promise<T>): Promise<T>;
   /** A method's explanation of a photo (cached per method, photo, steps and target). */
   explain(method: MethodKey, id: string, options?: ExplainOptions): Promise<Timed<Runtime.Explanation>>;
-  /** A deletion curve for a relevance map (cached under `key`, e.g. "grad_cam|<photo>|-"). */
-  deletion(key: string, id: string, relevance: ArrayLike<number>, options: {steps: number; target?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void}): Promise<Timed<Runtime.DeletionResult>>;
   /** The handout's random smooth relevance map (7x7 uniform, bilinear to 224, [0,1]) for `seed`. */
   randomMap(seed: number): Float32Array;
   /** A live figure whose caption names this session's backend. */
@@ -76,7 +74,6 @@ export async function startSession(rt: RuntimeModule, gallery: GalleryMeta, pixe
   // On wasm/cpu, let input and painting in between batches (see yielding-reads.ts).
   yieldingReads(tf);
   const explanations = new Map<string, Timed<Runtime.Explanation>>();
-  const curves = new Map<string, Timed<Runtime.DeletionResult>>();
   const remember = <T>(cache: Map<string, T>, key: string, value: T) => {
     cache.set(key, value);
     if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
@@ -113,19 +110,6 @@ export async function startSession(rt: RuntimeModule, gallery: GalleryMeta, pixe
       const value = await session.withImage(id, (image) => rt.explain(method, model, image, {steps: s, target, signal, onProgress}));
       const result = {value, ms: performance.now() - t0, cached: false};
       remember(explanations, key, result);
-      return result;
-    },
-    async deletion(key, id, relevance, {steps, target, signal, onProgress}) {
-      const fullKey = `${key}|${id}|${steps}|${target ?? "-"}`;
-      const hit = curves.get(fullKey);
-      if (hit) {
-        onProgress?.(1, 1);
-        return {...hit, cached: true};
-      }
-      const t0 = performance.now();
-      const value = await session.withImage(id, (image) => rt.deletionCurve(model, image, relevance, {steps, target, signal, onProgress}));
-      const result = {value, ms: performance.now() - t0, cached: false};
-      remember(curves, fullKey, result);
       return result;
     },
     randomMap: (seed) => randomSmoothMap(seed, rt.resizeMapArray),

@@ -12,7 +12,7 @@ import {CHROMIUM_ARGS, launchBrowser, requireDist, screenshot, serveDist} from "
 import {canvasDigest, captions, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 /** Every page of the report that computes something. */
-const ALL_PAGES = ["dataset-and-model", "occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score", "side-by-side"] as const;
+const ALL_PAGES = ["dataset-and-model", "occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score", "side-by-side", "sanity-checks"] as const;
 
 /** Removes WebGPU (navigator.gpu) and WebGL (canvas contexts) before any page script runs; optionally WebAssembly too. */
 function withoutGpuApis({wasm = true}: {wasm?: boolean} = {}): string {

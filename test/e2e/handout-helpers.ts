@@ -5,6 +5,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import type {Page} from "playwright-core";
+import type * as TF from "@tensorflow/tfjs";
+import type {GalleryMeta} from "../../src/data/_loaders.js";
+import {initTf} from "../../src/data/node/tf.js";
+import {imageFromBytes} from "../../src/lib/image.js";
+import type {NamedTensors} from "../../src/lib/pth.js";
+import {ResNet18} from "../../src/lib/resnet18.js";
+import {decodeWeights, type WeightsManifest} from "../../src/lib/weights.js";
 import {DIST} from "./helpers.js";
 
 /** The built site: dist/, or $EXPLAIN_DIST (see helpers.ts). */
@@ -106,4 +113,36 @@ export function distDataFile(stem: string, ext: string): string {
 /** The built site's URL path of that file (for fetch in the page). */
 export function distDataUrl(stem: string, ext: string): string {
   return `/_file/data/${path.basename(distDataFile(stem, ext))}`;
+}
+
+/** The built site's model and photos in Node (wasm): to compare what a page shows with the library. */
+export interface SiteInNode {
+  tf: typeof TF;
+  /** The site's weights (weights.json + weights.bin). */
+  weights: NamedTensors;
+  model: ResNet18;
+  gallery: GalleryMeta;
+  /** A gallery photo as a [224,224,3] tensor in [0,1]; the caller disposes it. */
+  photo(id: string): TF.Tensor3D;
+}
+
+export async function siteInNode(): Promise<SiteInNode> {
+  const tf = await initTf("wasm");
+  const manifest = JSON.parse(fs.readFileSync(distDataFile("weights", "json"), "utf8")) as WeightsManifest;
+  const bin = fs.readFileSync(distDataFile("weights", "bin"));
+  const weights = decodeWeights(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  const gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as GalleryMeta;
+  const pixels = new Uint8Array(fs.readFileSync(distDataFile("gallery", "bin")));
+  const n = gallery.size * gallery.size * 3;
+  return {
+    tf,
+    weights,
+    model: new ResNet18(weights),
+    gallery,
+    photo(id) {
+      const i = gallery.images.findIndex((im) => im.id === id);
+      if (i < 0) throw new Error(`no photo ${id} in the built gallery`);
+      return imageFromBytes(pixels.subarray(i * n, (i + 1) * n));
+    },
+  };
 }

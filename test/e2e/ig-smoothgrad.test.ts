@@ -12,13 +12,9 @@
 import fs from "node:fs";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
-import {initTf} from "../../src/data/node/tf.js";
-import {imageFromBytes} from "../../src/lib/image.js";
 import {integratedGradients, type Completeness} from "../../src/lib/integrated-gradients.js";
-import {ResNet18} from "../../src/lib/resnet18.js";
-import {decodeWeights, type WeightsManifest} from "../../src/lib/weights.js";
 import {launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
-import {canvasDigest, captions, distDataFile, setRange, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {canvasDigest, captions, distDataFile, setRange, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const M = 6;
 const K = 2;
@@ -39,15 +35,8 @@ let nodeValues: Promise<Map<string, {completeness: Completeness; ms: number}>>;
 
 /** The library in Node on the site's own weights and photo bytes. */
 async function completenessInNode(id: string): Promise<Map<string, {completeness: Completeness; ms: number}>> {
-  const tf = await initTf("wasm");
-  const manifest = JSON.parse(fs.readFileSync(distDataFile("weights", "json"), "utf8")) as WeightsManifest;
-  const bin = fs.readFileSync(distDataFile("weights", "bin"));
-  const model = new ResNet18(decodeWeights(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength)));
-  const gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as Gallery;
-  const pixels = new Uint8Array(fs.readFileSync(distDataFile("gallery", "bin")));
-  const n = gallery.size * gallery.size * 3;
-  const i = gallery.images.findIndex((im) => im.id === id);
-  const image = imageFromBytes(pixels.subarray(i * n, (i + 1) * n));
+  const {model, photo} = await siteInNode();
+  const image = photo(id);
   const out = new Map<string, {completeness: Completeness; ms: number}>();
   for (const {baseline, K: samples} of COMPARED) {
     const t0 = performance.now();

@@ -12,16 +12,13 @@ import fs from "node:fs";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
 import {randomSmoothMap} from "../../src/components/random-map.js";
-import {initTf} from "../../src/data/node/tf.js";
 import {imageLogits} from "../../src/lib/explanation.js";
-import {imageFromBytes, resizeMapArray} from "../../src/lib/image.js";
+import {resizeMapArray} from "../../src/lib/image.js";
 import {metricCurve} from "../../src/lib/insertion.js";
 import {explain, METHOD_NAMES, type MethodName} from "../../src/lib/methods.js";
-import {ResNet18} from "../../src/lib/resnet18.js";
 import type {MetricName, SubstrateName} from "../../src/lib/substrate.js";
-import {decodeWeights, type WeightsManifest} from "../../src/lib/weights.js";
 import {launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
-import {canvasDigest, captions, distDataFile, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {canvasDigest, captions, distDataFile, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const D = 6;
 const SEED = 1;
@@ -40,15 +37,8 @@ let photoId: string;
 
 /** The library in Node on the site's weights and photos. */
 const node = (async () => {
-  const tf = await initTf("wasm");
-  const manifest = JSON.parse(fs.readFileSync(distDataFile("weights", "json"), "utf8")) as WeightsManifest;
-  const bin = fs.readFileSync(distDataFile("weights", "bin"));
-  const model = new ResNet18(decodeWeights(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength)));
-  const meta = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as Gallery;
-  const pixels = new Uint8Array(fs.readFileSync(distDataFile("gallery", "bin")));
-  const n = meta.size * meta.size * 3;
-  const image = (id: string) => imageFromBytes(pixels.subarray(meta.images.findIndex((im) => im.id === id) * n, (meta.images.findIndex((im) => im.id === id) + 1) * n));
-  return {tf, model, image};
+  const {tf, model, photo} = await siteInNode();
+  return {tf, model, image: photo};
 })();
 node.catch(() => undefined);
 

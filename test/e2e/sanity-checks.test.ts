@@ -10,15 +10,12 @@
 import fs from "node:fs";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
-import {initTf} from "../../src/data/node/tf.js";
-import {imageFromBytes} from "../../src/lib/image.js";
 import {explain, type MethodName} from "../../src/lib/methods.js";
 import {randomizedStateDict} from "../../src/lib/randomization.js";
 import {ResNet18} from "../../src/lib/resnet18.js";
 import {spearman} from "../../src/lib/statistics.js";
-import {decodeWeights, type WeightsManifest} from "../../src/lib/weights.js";
 import {launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
-import {canvasDigest, distDataFile, setRange, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {canvasDigest, distDataFile, setRange, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const FAST: MethodName[] = ["grad", "grad_x_input", "grad_cam"];
 const ALL: MethodName[] = [...FAST, "integrated_gradients", "occlusion"];
@@ -54,16 +51,8 @@ async function panels(): Promise<MapPanel[]> {
 
 /** The page's computation in Node: |r| Spearman of stage 10's fast maps with the trained ones, for the trained model's class. */
 async function rhosInNode(id: string): Promise<Record<string, number>> {
-  const tf = await initTf("wasm");
-  const manifest = JSON.parse(fs.readFileSync(distDataFile("weights", "json"), "utf8")) as WeightsManifest;
-  const bin = fs.readFileSync(distDataFile("weights", "bin"));
-  const weights = decodeWeights(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
-  const gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as {size: number; images: {id: string}[]};
-  const pixels = new Uint8Array(fs.readFileSync(distDataFile("gallery", "bin")));
-  const n = gallery.size * gallery.size * 3;
-  const i = gallery.images.findIndex((im) => im.id === id);
-  const image = imageFromBytes(pixels.subarray(i * n, (i + 1) * n));
-  const trained = new ResNet18(weights);
+  const {tf, weights, model: trained, photo} = await siteInNode();
+  const image = photo(id);
   const random = new ResNet18(randomizedStateDict(weights, 10, {seed: 2018}));
   const out: Record<string, number> = {};
   const abs = (r: Float32Array) => r.map(Math.abs);

@@ -9,14 +9,10 @@
 import fs from "node:fs";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
-import {initTf} from "../../src/data/node/tf.js";
 import {deletionCurve} from "../../src/lib/deletion.js";
-import {imageFromBytes} from "../../src/lib/image.js";
 import {explain, METHOD_NAMES, type MethodName} from "../../src/lib/methods.js";
-import {ResNet18} from "../../src/lib/resnet18.js";
-import {decodeWeights, type WeightsManifest} from "../../src/lib/weights.js";
 import {launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
-import {distDataFile, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {distDataFile, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const SETTINGS = {S: 3, M: 4, D: 6};
 const TOLERANCE = 1e-3;
@@ -35,17 +31,10 @@ let nodeAucs: Promise<Map<string, Record<MethodName, number>>>;
 
 /** The same computation as the page, with the library in Node, on the site's own weights and photo bytes. */
 async function aucsInNode(photoIds: string[]): Promise<Map<string, Record<MethodName, number>>> {
-  const tf = await initTf("wasm");
-  const manifest = JSON.parse(fs.readFileSync(distDataFile("weights", "json"), "utf8")) as WeightsManifest;
-  const bin = fs.readFileSync(distDataFile("weights", "bin"));
-  const model = new ResNet18(decodeWeights(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength)));
-  const gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as Gallery;
-  const pixels = new Uint8Array(fs.readFileSync(distDataFile("gallery", "bin")));
-  const n = gallery.size * gallery.size * 3;
+  const {tf, model, photo} = await siteInNode();
   const out = new Map<string, Record<MethodName, number>>();
   for (const id of photoIds) {
-    const i = gallery.images.findIndex((im) => im.id === id);
-    const image = imageFromBytes(pixels.subarray(i * n, (i + 1) * n));
+    const image = photo(id);
     const aucs = {} as Record<MethodName, number>;
     for (const method of METHOD_NAMES) {
       const steps = method === "occlusion" ? SETTINGS.S : method === "integrated_gradients" ? SETTINGS.M : undefined;

@@ -20,6 +20,14 @@ export function fixtureImage(i: number): TF.Tensor3D {
   return imageFromBytes(bytes.subarray(i * PIXELS * 3, (i + 1) * PIXELS * 3));
 }
 
+/** A size x size copy of fixture image i (the model is fully convolutional: same code paths, much less work); the caller disposes it. */
+export function smallFixtureImage(i: number, size = 64): TF.Tensor3D {
+  const full = fixtureImage(i);
+  const small = full.resizeBilinear([size, size]) as TF.Tensor3D;
+  full.dispose();
+  return small;
+}
+
 /** Row i of a fixture array whose first axis is the image. */
 export function fixtureRow(name: string, i: number): Float32Array | Float64Array {
   const {data, shape} = fixture(name);
