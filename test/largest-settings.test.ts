@@ -27,6 +27,9 @@ beforeAll(async () => {
   const full = fixtureImage(2);
   image = SIZE === 224 ? full : (tf.image.resizeBilinear(full, [SIZE, SIZE]) as TF.Tensor3D);
   if (image !== full) full.dispose();
+  // Warm-up: the first gradient caches constant kernels (max-pool pickers,
+  // flipped filters) that later calls reuse; they are not leaks.
+  await integratedGradients(model, image, {steps: 2});
 });
 
 /** Records onProgress calls and checks they are batch-sized steps up to the total. */
