@@ -253,26 +253,29 @@ export function panelRow(panels: {content: Node; label: string | Node; note?: st
   row.className = "panel-row";
   row.style.setProperty("--panel-min", `${minWidth}px`);
   row.style.setProperty("--panel-max", `${maxWidth}px`);
-  for (const {content, label, note, attributes = {}} of panels) {
-    const panel = document.createElement("figure");
-    panel.className = "panel";
-    for (const [k, v] of Object.entries(attributes)) panel.setAttribute(k, v);
-    const frame = document.createElement("div");
-    frame.className = "panel__frame";
-    frame.append(content);
-    const caption = document.createElement("figcaption");
-    const title = document.createElement("div");
-    title.className = "panel__label";
-    title.append(label);
-    caption.append(title);
-    if (note !== undefined) {
-      const n = document.createElement("div");
-      n.className = "panel__note";
-      n.append(note);
-      caption.append(n);
-    }
-    panel.append(frame, caption);
-    row.append(panel);
-  }
+  for (const {content, label, note, attributes} of panels) row.append(panel(content, label, note, attributes));
   return row;
+}
+
+/** One labelled panel (a canvas or any element, a label, an optional note) as panelRow lays them out. */
+export function panel(content: Node, label: string | Node, note?: string | Node, attributes: Record<string, string> = {}): HTMLElement {
+  const figure = document.createElement("figure");
+  figure.className = "panel";
+  for (const [k, v] of Object.entries(attributes)) figure.setAttribute(k, v);
+  const frame = document.createElement("div");
+  frame.className = "panel__frame";
+  frame.append(content);
+  const caption = document.createElement("figcaption");
+  const title = document.createElement("div");
+  title.className = "panel__label";
+  title.append(label);
+  caption.append(title);
+  if (note !== undefined) {
+    const n = document.createElement("div");
+    n.className = "panel__note";
+    n.append(note);
+    caption.append(n);
+  }
+  figure.append(frame, caption);
+  return figure;
 }

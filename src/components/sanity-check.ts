@@ -21,7 +21,7 @@
 import * as Plot from "@observablehq/plot";
 import type * as Runtime from "./tf-runtime.js";
 import {METHOD_COLOURS, METHOD_SYMBOLS} from "./deletion-chart.js";
-import {overlayCanvas, photoCanvas} from "./heatmap.js";
+import {overlayCanvas, panel, photoCanvas} from "./heatmap.js";
 import {formatMs} from "./live.js";
 
 type RuntimeModule = typeof Runtime;
@@ -134,25 +134,6 @@ export class SanityResults {
 /** "0.412", or "n/a" when the correlation is undefined (a constant map). */
 export function formatRho(rho: number): string {
   return Number.isNaN(rho) ? "n/a" : rho.toFixed(3);
-}
-
-function panel(content: Node, label: string, note: Node | string, attributes: Record<string, string> = {}): HTMLElement {
-  const figure = document.createElement("figure");
-  figure.className = "panel";
-  for (const [k, v] of Object.entries(attributes)) figure.setAttribute(k, v);
-  const frame = document.createElement("div");
-  frame.className = "panel__frame";
-  frame.append(content);
-  const caption = document.createElement("figcaption");
-  const title = document.createElement("div");
-  title.className = "panel__label";
-  title.textContent = label;
-  const n = document.createElement("div");
-  n.className = "panel__note";
-  n.append(note);
-  caption.append(title, n);
-  figure.append(frame, caption);
-  return figure;
 }
 
 function pending(text = "…"): HTMLElement {
