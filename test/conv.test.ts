@@ -1,18 +1,21 @@
 // The forward-kernel input gradient of a convolution (src/lib/conv.ts) equals
 // tfjs's own conv gradient, for every stride/padding the model uses, on the
-// polyphase path (stride 2, even sizes) and the zero-dilation path (odd sizes).
+// polyphase path (stride 2, even sizes: four correlations, or one combined
+// correlation for <= 4 input channels like the stem) and the zero-dilation
+// path (odd sizes).
 import {expect, it} from "vitest";
 import {initTf} from "../src/data/node/tf.js";
 import {Conv, DILATED_GRADIENT} from "../src/lib/conv.js";
 import {stemMaxPool} from "../src/lib/max-pool.js";
 
 it.each([
-  [7, 3, 2, 32], [7, 3, 2, 33], [3, 1, 2, 16], [3, 1, 2, 15], [1, 0, 2, 16], [1, 0, 2, 13], [3, 1, 1, 12],
-])("kernel %i, pad %i, stride %i, size %i", async (k, pad, stride, size) => {
+  [7, 3, 2, 32, 3], [7, 3, 2, 33, 3], [3, 1, 2, 16, 3], [3, 1, 2, 15, 3], [1, 0, 2, 16, 3], [1, 0, 2, 13, 3], [3, 1, 1, 12, 3],
+  [7, 3, 2, 32, 6], [3, 1, 2, 16, 6], [1, 0, 2, 16, 6], [3, 1, 1, 12, 6],
+])("kernel %i, pad %i, stride %i, size %i, %i input channels", async (k, pad, stride, size, channels) => {
   const tf = await initTf("cpu");
-  const filter = tf.randomNormal([k, k, 3, 5], 0, 1, "float32", 7) as import("@tensorflow/tfjs").Tensor4D;
+  const filter = tf.randomNormal([k, k, channels, 5], 0, 1, "float32", 7) as import("@tensorflow/tfjs").Tensor4D;
   const conv = new Conv({filter, bias: tf.randomNormal([5], 0, 1, "float32", 8) as import("@tensorflow/tfjs").Tensor1D, stride, pad, relu: true});
-  const x = tf.randomNormal([2, size, size, 3], 0, 1, "float32", 9);
+  const x = tf.randomNormal([2, size, size, channels], 0, 1, "float32", 9);
   const out = Math.floor((size + 2 * pad - k) / stride) + 1;
   const weights = tf.randomNormal([2, out, out, 5], 0, 1, "float32", 10);
   const reference = tf.grad((input) => tf.relu(tf.add(tf.conv2d(input as import("@tensorflow/tfjs").Tensor4D, filter, stride, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), conv.spec.bias)).mul(weights).sum())(x);

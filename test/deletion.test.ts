@@ -84,6 +84,22 @@ describe("properties", () => {
     expect(Array.from(deletionOrder([0.2, NaN, 1]))).toEqual([1, 2, 0]);
   });
 
+  it("order: the packed float32 sort equals a comparison sort on ties, signed zeros, infinities, NaN and tiny values", () => {
+    const comparisonOrder = (r: ArrayLike<number>) => {
+      const key = (v: number) => (Number.isNaN(v) ? Infinity : v);
+      const nan = (v: number) => (Number.isNaN(v) ? 1 : 0);
+      return Array.from({length: r.length}, (_, i) => i).sort((a, b) => nan(r[b]) - nan(r[a]) || key(r[b]) - key(r[a]) || b - a);
+    };
+    const specials = [0, -0, NaN, Infinity, -Infinity, 1, -1, 2, 1e-40, -1e-40, 3.4e38, -3.4e38, 0.1];
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const map = Float32Array.from({length: 50176}, () => (random() < 0.5 ? specials[Math.floor(random() * specials.length)] : (random() - 0.5) * 10 ** (random() * 20 - 10)));
+    expect(Array.from(deletionOrder(map))).toEqual(comparisonOrder(map));
+    // Values that are not float32 take the comparison sort: 1 + 1e-12 must stay above 1.
+    expect(Array.from(deletionOrder([1, 1 + 1e-12, 1]))).toEqual([1, 2, 0]);
+    expect(Array.from(deletionOrder([-0, 0, -0]))).toEqual([2, 1, 0]);
+  });
+
   it("all-zero, constant and NaN-containing maps give finite curves with a defined order", async () => {
     const image = fixtureImage(4);
     const zero = new Float32Array(50176);

@@ -1,5 +1,7 @@
 // Parity with the reference: gradient norm, gradient x input, GradCAM and
 // occlusion (S = 6 and 5) on every fixture image, max |diff| <= 1e-3.
+// Occlusion S = 6 runs incrementally (occlusion-forward.ts: the dataset
+// statistics' path), S = 5 on full copies (the browser's default path).
 import {beforeAll, describe, expect, it} from "vitest";
 import type * as TF from "@tensorflow/tfjs";
 import {grad, gradXInput} from "../src/lib/gradient.js";
@@ -28,10 +30,10 @@ describe.each(images)("fixture image %i", (i) => {
     image.dispose();
   });
 
-  it("occlusion S=6 and S=5", async () => {
+  it("occlusion S=6 (incremental) and S=5 (full copies)", async () => {
     const image = fixtureImage(i);
-    for (const [name, steps] of [["occlusion", 6], ["occlusion_steps5", 5]] as const) {
-      const result = await occlusion(model, image, {steps, batchSize: 13});
+    for (const [name, steps, incremental] of [["occlusion", 6, true], ["occlusion_steps5", 5, false]] as const) {
+      const result = await occlusion(model, image, {steps, batchSize: 13, incremental});
       expect(result.grid.length).toBe(steps * steps);
       expect(maxAbsDiff(result.relevance, fixtureRow(`relevance_${name}`, i)), name).toBeLessThanOrEqual(TOLERANCE);
     }

@@ -14,11 +14,48 @@ import {checkSubstrate, prepareSubstituted, substrateImage, type SubstrateName} 
  * as largest, as numpy's sort places it last.
  */
 export function deletionOrder(relevance: ArrayLike<number>): Uint32Array {
+  return packedOrder(relevance) ?? comparatorOrder(relevance);
+}
+
+function comparatorOrder(relevance: ArrayLike<number>): Uint32Array {
   const n = relevance.length;
   const key = Float64Array.from(relevance, (v) => (Number.isNaN(v) ? Infinity : v));
   const nan = Uint8Array.from(relevance, (v) => (Number.isNaN(v) ? 1 : 0));
   const order = Uint32Array.from({length: n}, (_, i) => i);
   order.sort((a, b) => nan[b] - nan[a] || key[b] - key[a] || b - a);
+  return order;
+}
+
+/**
+ * The same order, ~15x faster (a 224x224 map: ~3 ms instead of ~50): when
+ * every value is a float32 (maps read from tensors are), each pixel becomes
+ * one exact float64, (order-preserving 32 bits of its value) * 2^k + its
+ * index, and a native numeric sort ascending, read backwards, gives
+ * descending value, then descending index. Null when it does not apply.
+ */
+function packedOrder(relevance: ArrayLike<number>): Uint32Array | null {
+  const n = relevance.length;
+  const indexBits = Math.max(1, Math.ceil(Math.log2(n)));
+  if (indexBits > 21) return null; // 32 + 21 bits: the largest exact float64 integers
+  const scale = 2 ** indexBits;
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = relevance[i];
+    let bits: number;
+    if (Number.isNaN(v)) bits = 0xffffffff; // above +Infinity (0xff800000)
+    else {
+      if (Math.fround(v) !== v) return null;
+      f32[0] = v === 0 ? 0 : v; // -0 ties with +0, as in a comparison sort
+      const b = u32[0];
+      bits = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0; // negative: flip all bits; positive: set the sign bit
+    }
+    packed[i] = bits * scale + i;
+  }
+  packed.sort();
+  const order = new Uint32Array(n);
+  for (let k = 0; k < n; k++) order[k] = packed[n - 1 - k] % scale;
   return order;
 }
 
@@ -52,13 +89,24 @@ export function deletionStepOfPixel(relevance: ArrayLike<number>, steps: number)
  */
 export function prepareDeletion(image: tf.Tensor3D, relevance: ArrayLike<number>, steps: number, start = 0, count = steps - start, stepOfPixel = deletionStepOfPixel(relevance, steps)): tf.Tensor4D {
   const [h, w] = image.shape;
-  return tf.tidy(() => {
-    const pixelStep = tf.tensor4d(stepOfPixel, [1, h, w, 1], "int32");
-    const imageIndex = tf.tensor4d(Int32Array.from({length: count}, (_, k) => start + k), [count, 1, 1, 1], "int32");
-    // Keep a pixel in image s while its deletion step is later than s.
-    const keep = tf.greater(pixelStep, imageIndex).toFloat();
-    return tf.mul(image.expandDims(0), keep) as tf.Tensor4D;
+  const images = Array.from({length: count}, (_, k) => start + k);
+  return tf.tidy(() => tf.mul(image.expandDims(0), tf.tensor4d(deletionKeepMasks(images.map((s) => ({stepOfPixel, step: s}))), [count, h, w, 1])) as tf.Tensor4D);
+}
+
+/**
+ * 0/1 masks, one per (deletion order, image) pair, concatenated: 1 where the
+ * pixel is kept in that image (its deletion step is later than the image's).
+ * Built in JavaScript: one typed-array pass, where tensor ops cost ~10 ms
+ * per image on wasm.
+ */
+export function deletionKeepMasks(images: {stepOfPixel: Int32Array; step: number}[]): Float32Array {
+  const size = images[0]?.stepOfPixel.length ?? 0;
+  const masks = new Float32Array(images.length * size);
+  images.forEach(({stepOfPixel, step}, k) => {
+    const offset = k * size;
+    for (let i = 0; i < size; i++) if (stepOfPixel[i] > step) masks[offset + i] = 1;
   });
+  return masks;
 }
 
 /** Trapezoid rule over x = linspace(0, 1, S). */

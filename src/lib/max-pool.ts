@@ -7,12 +7,16 @@
 // reference numbers are PyTorch's, so the routing is spelled out here with
 // forward ops only, identically on every backend.
 //
-// How, with kernels that are fast on every backend: window offset (ky, kx)
-// of all windows, x_pad[2i+ky, 2j+kx], is a stride-2 depthwise convolution
-// with a one-hot 3x3 kernel; the routed gradients land on one of the four
-// parity grids (even/odd rows x even/odd columns) of the padded input, shifted
-// by (ky>>1, kx>>1), and depthToSpace interleaves the grids back.
+// How, with kernels that are fast on every backend (on wasm, slices,
+// strided slices, `maximum`, `where` and `depthToSpace` are 5-60x slower
+// than a multiply): window offset (ky, kx) of all windows, x_pad[2i+ky,
+// 2j+kx], is a stride-2 depthwise convolution with a one-hot 3x3 kernel.
+// Offsets are visited in row-major order; each takes the gradient of the
+// windows whose maximum it holds and that no earlier offset took. The routed
+// gradients land on the four parity grids (even/odd rows x columns) of the
+// padded input, shifted by (ky>>1, kx>>1), and the grids are interleaved back.
 import * as tf from "@tensorflow/tfjs";
+import {interleaveGrids} from "./parity.js";
 
 const KERNEL = 3;
 const PAD = 1;
@@ -52,21 +56,21 @@ const maxPoolOp = tf.customGrad(((x: tf.Tensor4D, save: tf.GradSaveFunc) => {
       const padded = tf.pad(input, [[0, 0], [PAD, ph - h - PAD], [PAD, pw - w - PAD], [0, 0]]) as tf.Tensor4D;
       const kernels = windowPickers(c);
       const parity: tf.Tensor4D[][] = [[], [], [], []];
-      let taken = tf.zerosLike(m); // 1 where an earlier window position already was the max
+      let remaining = dy as tf.Tensor4D; // the gradient of windows whose maximum no earlier offset held
       for (let ky = 0; ky < KERNEL; ky++) {
         for (let kx = 0; kx < KERNEL; kx++) {
-          const window = tf.depthwiseConv2d(padded, kernels[ky * KERNEL + kx], 2, "valid").slice([0, 0, 0, 0], [n, oh, ow, c]);
-          const isMax = tf.equal(window, m).toFloat();
-          const first = tf.mul(isMax, tf.sub(1, taken));
-          taken = tf.maximum(taken, isMax);
-          const [qy, qx] = [ky >> 1, kx >> 1];
-          // Row 2i+ky of the padded input is row i+qy of parity grid (ky % 2).
-          parity[2 * (ky % 2) + (kx % 2)].push(tf.pad(tf.mul(dy, first), [[0, 0], [qy, ph / 2 - qy - oh], [qx, pw / 2 - qx - ow], [0, 0]]) as tf.Tensor4D);
+          const [a, b, qy, qx] = [ky % 2, kx % 2, ky >> 1, kx >> 1];
+          const window = tf.depthwiseConv2d(padded, kernels[ky * KERNEL + kx], 2, "valid"); // [n, oh, ow, c]
+          // m - window >= 0, and == 0 exactly where this offset holds the maximum.
+          const passed = tf.mul(remaining, tf.step(tf.sub(m, window))) as tf.Tensor4D;
+          const routed = tf.sub(remaining, passed);
+          remaining = passed;
+          // Row 2i+ky of the padded input is row i+qy of parity grid a.
+          parity[2 * a + b].push(tf.pad(routed, [[0, 0], [qy, ph / 2 - qy - oh], [qx, pw / 2 - qx - ow], [0, 0]]) as tf.Tensor4D);
         }
       }
-      const grids = parity.map((parts) => (parts.length === 1 ? parts[0] : tf.addN(parts)));
-      // depthToSpace: out[2i+dy, 2j+dx, ch] = in[i, j, (2*dy+dx)*c + ch].
-      const gradPadded = tf.depthToSpace(tf.concat(grids, 3) as tf.Tensor4D, 2, "NHWC");
+      const sums = parity.map((parts) => (parts.length === 1 ? parts[0] : tf.addN(parts)));
+      const gradPadded = interleaveGrids(tf.concat(sums, 0) as tf.Tensor4D);
       return gradPadded.slice([0, PAD, PAD, 0], [n, h, w, c]);
     },
   };

@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import {concat, imageLogits, runBatched, softmax, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
 import type {ResNet18} from "./resnet18.js";
+import {OcclusionForward, type Region} from "./occlusion-forward.js";
 import {normalizeMax, resizeMap} from "./image.js";
 
 /** Patch bounds along one axis: [int(i*n/S), int((i+1)*n/S)) for i < S. */
@@ -42,6 +43,8 @@ export function prepareOcclusions(image: tf.Tensor3D, steps: number, start = 0, 
 export interface OcclusionOptions extends MethodOptions {
   /** Grid size S (S x S patches), 2..224. */
   steps?: number;
+  /** See OcclusionGridOptions. */
+  incremental?: boolean;
 }
 
 export interface OcclusionExplanation extends Explanation {
@@ -50,16 +53,41 @@ export interface OcclusionExplanation extends Explanation {
   steps: number;
 }
 
+/** The S x S patches, row-major: patch (i, j) covers rows [int(i*H/S), int((i+1)*H/S)) and the same of columns. */
+export function patchRegions(height: number, width: number, steps: number): Region[] {
+  const rows = patchBounds(height, steps);
+  const cols = patchBounds(width, steps);
+  return rows.flatMap(([y0, y1]) => cols.map(([x0, x1]) => ({y0, y1, x0, x1})));
+}
+
+export interface OcclusionGridOptions extends RunOptions {
+  /**
+   * Recompute only what each patch changes in the early layers
+   * (occlusion-forward.ts): the same numbers up to float rounding, 35-45%
+   * faster at S = 6 on wasm, where compute dominates; on a GPU backend the
+   * many small crops cost more dispatches than they save. Default false.
+   */
+  incremental?: boolean;
+  /** With `incremental`: the photo's activations, already computed (kept: the caller disposes them). */
+  photo?: OcclusionForward;
+}
+
 /** The S x S drops `p - p_occluded(i, j)` of the target class's probability `p`. */
-export async function occlusionGrid(model: ResNet18, image: tf.Tensor3D, steps: number, target: number, p: number, options: RunOptions = {}): Promise<Float32Array> {
+export async function occlusionGrid(model: ResNet18, image: tf.Tensor3D, steps: number, target: number, p: number, options: OcclusionGridOptions = {}): Promise<Float32Array> {
   checkSteps(steps);
-  const probabilities = concat(await runBatched(
-    steps * steps,
-    (start, count) => prepareOcclusions(image, steps, start, count),
-    (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),
-    options,
-  ));
-  return Float32Array.from(probabilities, (q) => p - q);
+  const incremental = options.incremental ? (options.photo ?? new OcclusionForward(model, image)) : null;
+  const patches = patchRegions(image.shape[0], image.shape[1], steps);
+  try {
+    const probabilities = concat(await runBatched(
+      steps * steps,
+      (start, count) => (incremental ? incremental.logits(patches.slice(start, start + count)) : model.logits(prepareOcclusions(image, steps, start, count))),
+      (logits) => tf.softmax(logits).slice([0, target], [-1, 1]).reshape([-1]),
+      options,
+    ));
+    return Float32Array.from(probabilities, (q) => p - q);
+  } finally {
+    if (incremental !== options.photo) incremental?.dispose();
+  }
 }
 
 /** The grid upsampled bilinearly to the image and normalized by max |x|. */

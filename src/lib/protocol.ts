@@ -2,8 +2,9 @@
 // handout's settings, then each method's deletion curve and AUC. It computes
 // exactly what running the methods one by one computes, but shares the work
 // they have in common:
-//  - one forward pass gives the logits, the prediction and GradCAM's layer4
-//    features;
+//  - one forward pass gives the logits, the prediction, GradCAM's layer4
+//    features and the activations occlusion starts from: each occluded copy
+//    recomputes only what its patch changes (occlusion-forward.ts);
 //  - one backward pass gives the gradient used by gradient norm, gradient x
 //    input and the first (a = 1) integrated-gradients path image;
 //  - the last IG path image (a = 0) and the last deletion image are both the
@@ -13,13 +14,14 @@
 //  - the deletion images of all five methods go through the model together,
 //    in full batches.
 import * as tf from "@tensorflow/tfjs";
-import {deletionStepOfPixel, prepareDeletion, trapezoidAuc} from "./deletion.js";
+import {deletionKeepMasks, deletionStepOfPixel, trapezoidAuc} from "./deletion.js";
 import {argmax, checkAborted, concat, logitGradient, runBatched, softmax, type RunOptions} from "./explanation.js";
 import {gradCamFromFeatures} from "./grad-cam.js";
 import {gradRelevance, gradXInputRelevance} from "./gradient.js";
 import {integratedGradientsRelevance, pathGradientSum} from "./integrated-gradients.js";
 import {HANDOUT_SETTINGS, METHOD_NAMES, type MethodName} from "./methods.js";
 import {occlusionGrid, occlusionRelevance} from "./occlusion.js";
+import {OcclusionForward} from "./occlusion-forward.js";
 import type {ResNet18} from "./resnet18.js";
 
 export interface ProtocolSettings {
@@ -80,9 +82,11 @@ export class DeletionProtocol {
       t0 = now;
     };
 
-    // Forward pass: logits, prediction, layer4 features for GradCAM.
+    // Forward pass, keeping the activations occlusion reuses: logits,
+    // prediction, layer4 features for GradCAM.
     const batch = image.expandDims(0) as tf.Tensor4D;
-    const features = model.features(batch);
+    const photo = new OcclusionForward(model, image);
+    const features = photo.features;
     const logitsTensor = model.head(features);
     const logits = (await logitsTensor.data()) as Float32Array;
     logitsTensor.dispose();
@@ -117,7 +121,7 @@ export class DeletionProtocol {
         gradient.dispose();
       }
 
-      const grid = await occlusionGrid(model, image, settings.occlusionSteps, predicted, probability, options);
+      const grid = await occlusionGrid(model, image, settings.occlusionSteps, predicted, probability, {...options, incremental: true, photo});
       relevance.occlusion = await readAndDispose(occlusionRelevance(grid, settings.occlusionSteps, image.shape[0]));
       lap("occlusion");
 
@@ -128,8 +132,9 @@ export class DeletionProtocol {
       const jobs = METHOD_NAMES.flatMap((m) => Array.from({length: Math.max(s - 2, 0)}, (_, k) => ({method: m, step: k + 1})));
       const probabilities = concat(await runBatched(
         jobs.length,
-        (start, count) => tf.concat(jobs.slice(start, start + count).map(({method, step}) =>
-          prepareDeletion(image, relevance[method], s, step, 1, stepOfPixel[method]))),
+        (start, count) => tf.mul(image.expandDims(0), tf.tensor4d(
+          deletionKeepMasks(jobs.slice(start, start + count).map(({method, step}) => ({stepOfPixel: stepOfPixel[method], step}))),
+          [count, image.shape[0], image.shape[1], 1])),
         (images) => tf.softmax(model.logits(images as tf.Tensor4D)).slice([0, predicted], [-1, 1]).reshape([-1]),
         options,
       ));
@@ -147,7 +152,8 @@ export class DeletionProtocol {
       checkAborted(options.signal);
       return {logits, predicted, confidence: probability, auc, curves, relevance, timings};
     } finally {
-      tf.dispose([features, batch]);
+      photo.dispose();
+      batch.dispose();
     }
   }
 

@@ -84,7 +84,7 @@ export function imagenetteStateDict(stateDict: NamedTensors): NamedTensors {
   return out;
 }
 
-interface Block {
+export interface Block {
   conv1: Conv;
   conv2: Conv; // no ReLU: it comes after the residual sum
   downsample: Conv | null;
@@ -99,8 +99,10 @@ export interface LogitsOutput {
 
 export class ResNet18 {
   readonly numClasses = 10;
-  private readonly stem: Conv;
-  private readonly blocks: Block[] = [];
+  /** conv1 + bn1 + ReLU (7x7, stride 2, padding 3). */
+  readonly stem: Conv;
+  /** layer1.0 .. layer4.1 (strides 1,1, 2,1, 2,1, 2,1). */
+  readonly blocks: Block[] = [];
   private readonly fcWeight: tf.Tensor2D; // [512, 10]
   private readonly fcBias: tf.Tensor1D;
   private readonly mean: tf.Tensor1D;
@@ -134,6 +136,11 @@ export class ResNet18 {
     this.std = tf.tensor1d(INPUT_STD);
   }
 
+  /** [0,1] images -> the network's input, (x - mean) / std per channel. */
+  normalize(images: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => images.sub(this.mean).div(this.std) as tf.Tensor4D);
+  }
+
   /** conv1 + bn1 + ReLU, before the max pool: [N,224,224,3] -> [N,112,112,64] (for diagnostics of max-pool ties). */
   stemActivations(images: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => this.stem.apply(images.sub(this.mean).div(this.std) as tf.Tensor4D));
@@ -143,11 +150,14 @@ export class ResNet18 {
   features(images: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const normalized = images.sub(this.mean).div(this.std) as tf.Tensor4D;
-      let x = stemMaxPool(this.stem.apply(normalized));
-      for (const {conv1, conv2, downsample} of this.blocks) {
-        const shortcut = downsample ? downsample.apply(x) : x;
-        x = tf.relu(tf.add(conv2.apply(conv1.apply(x)), shortcut)) as tf.Tensor4D;
-      }
+      return this.blocksFrom(0, stemMaxPool(this.stem.apply(normalized)));
+    });
+  }
+
+  /** Blocks `first` .. the last on `x` (the input of block `first`): the backbone from there on. */
+  blocksFrom(first: number, x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      for (const block of this.blocks.slice(first)) x = residualBlock(block, x).out;
       return x;
     });
   }
@@ -182,6 +192,13 @@ export class ResNet18 {
     this.mean.dispose();
     this.std.dispose();
   }
+}
+
+/** One residual block, relu(conv2(conv1(x)) + shortcut(x)); `mid` is conv1's output (after its ReLU). */
+export function residualBlock({conv1, conv2, downsample}: Block, x: tf.Tensor4D): {mid: tf.Tensor4D; out: tf.Tensor4D} {
+  const mid = conv1.apply(x);
+  const shortcut = downsample ? downsample.apply(x) : x;
+  return {mid, out: tf.relu(tf.add(conv2.apply(mid), shortcut)) as tf.Tensor4D};
 }
 
 /** Folds eval-mode BatchNorm into a conv: W' = W * g/sqrt(v+eps), b' = beta - mean * g/sqrt(v+eps). Returns the kernel in tfjs layout. */
