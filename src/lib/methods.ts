@@ -33,8 +33,12 @@ export function isMethodName(name: string): name is MethodName {
   return (METHOD_NAMES as readonly string[]).includes(name);
 }
 
-/** Runs method `name`; `steps` is the occlusion grid or the IG steps (ignored by the others). */
-export function explain(name: MethodName, model: ResNet18, image: tf.Tensor3D, options: MethodOptions & {steps?: number} = {}): Promise<Explanation> {
+/**
+ * Runs method `name`; `steps` is the occlusion grid or the IG steps (ignored
+ * by the others); `incremental`: occlusion's local recomputation (see
+ * OcclusionGridOptions), ignored by the others.
+ */
+export function explain(name: MethodName, model: ResNet18, image: tf.Tensor3D, options: MethodOptions & {steps?: number; incremental?: boolean} = {}): Promise<Explanation> {
   const steps = options.steps ?? METHODS[name].steps?.default;
   switch (name) {
     case "occlusion": return occlusion(model, image, {...options, steps});
