@@ -1,18 +1,19 @@
-// npm run stats -- --images DIR --out FILE[.json|.csv] [--limit N|all] [--workers W] [--no-cache]
+// npm run stats -- --images DIR --out FILE[.json|.csv] [--limit N|all] [--workers W] [--batch-size B] [--no-cache]
 // Runs the dataset-wide deletion protocol on a folder in the Imagenette
 // layout (<dir>/<wnid>/*.JPEG) and writes one row per image.
 import fs from "node:fs";
 import path from "node:path";
 import {parseArgs} from "node:util";
-import {computeStats, defaultWorkers, statsToCsv} from "../src/data/node/stats.js";
+import {computeStats, DEFAULT_WORKER_BATCH_SIZE, defaultWorkers, statsToCsv} from "../src/data/node/stats.js";
 import {resolveWeightsFile} from "../src/data/node/sources.js";
 import {HANDOUT_SETTINGS} from "../src/lib/methods.js";
 
-const USAGE = `usage: npm run stats -- --images DIR --out FILE [--limit N|all] [--workers W] [--weights PATH] [--format json|csv] [--no-cache]
+const USAGE = `usage: npm run stats -- --images DIR --out FILE [--limit N|all] [--workers W] [--batch-size B] [--weights PATH] [--format json|csv] [--no-cache]
   --images   a folder in the Imagenette layout: DIR/<wnid>/*.JPEG
   --out      output file; the format follows its extension (.csv or .json) unless --format is given
   --limit    how many images, balanced across classes (default all)
   --workers  worker processes (default ${defaultWorkers()}: one per core)
+  --batch-size  images per model call in a worker (default ${DEFAULT_WORKER_BATCH_SIZE}; results do not depend on it beyond float rounding)
 Settings are the handout's: occlusion ${HANDOUT_SETTINGS.occlusionSteps}, IG ${HANDOUT_SETTINGS.integratedGradientsSteps} steps, deletion ${HANDOUT_SETTINGS.deletionSteps} steps.
 JSON: {settings, model, images, rows: [{image, wnid, label, predicted, confidence, auc: {occlusion, grad, grad_x_input, grad_cam, integrated_gradients}, seconds}], run}.
 CSV: image,wnid,label,predicted,confidence,auc_occlusion,auc_grad,auc_grad_x_input,auc_grad_cam,auc_integrated_gradients`;
@@ -24,7 +25,7 @@ function fail(message: string): never {
 
 let values;
 try {
-  ({values} = parseArgs({options: {images: {type: "string"}, out: {type: "string"}, limit: {type: "string", default: "all"}, workers: {type: "string"}, weights: {type: "string"}, format: {type: "string"}, "no-cache": {type: "boolean"}, help: {type: "boolean"}}}));
+  ({values} = parseArgs({options: {images: {type: "string"}, out: {type: "string"}, limit: {type: "string", default: "all"}, workers: {type: "string"}, "batch-size": {type: "string"}, weights: {type: "string"}, format: {type: "string"}, "no-cache": {type: "boolean"}, help: {type: "boolean"}}}));
 } catch (e) {
   fail((e as Error).message);
 }
@@ -38,6 +39,8 @@ const limit = values.limit === "all" ? "all" : Number(values.limit);
 if (limit !== "all" && (!Number.isInteger(limit) || limit < 1)) fail(`--limit must be a positive integer or "all", got "${values.limit}"`);
 const workers = values.workers === undefined ? defaultWorkers() : Number(values.workers);
 if (!Number.isInteger(workers) || workers < 1) fail(`--workers must be a positive integer, got "${values.workers}"`);
+const batchSize = values["batch-size"] === undefined ? DEFAULT_WORKER_BATCH_SIZE : Number(values["batch-size"]);
+if (!Number.isInteger(batchSize) || batchSize < 1) fail(`--batch-size must be a positive integer, got "${values["batch-size"]}"`);
 const format = values.format ?? (values.out.endsWith(".csv") ? "csv" : "json");
 if (format !== "csv" && format !== "json") fail(`--format must be json or csv, got "${format}"`);
 
@@ -47,6 +50,7 @@ try {
     weightsFile: values.weights ? path.resolve(values.weights) : await resolveWeightsFile(),
     limit,
     workers,
+    batchSize,
     cacheDir: values["no-cache"] ? null : undefined,
   });
   fs.mkdirSync(path.dirname(path.resolve(values.out)), {recursive: true});

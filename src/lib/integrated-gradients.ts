@@ -6,7 +6,7 @@
 // image at alpha = 1 and exactly the baseline at alpha = 0.
 import * as tf from "@tensorflow/tfjs";
 import {baselineImage, BASELINE_NAMES, GAUSSIAN_BASELINE_SIGMA, isBaselineName, isNoiseBaseline, type BaselineName} from "./baselines.js";
-import {batchSizeOf, checkAborted, imageLogits, logitGradient, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
+import {batchSizeOf, checkAborted, imageLogits, logitGradient, oneHotRows, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
 import {channelNorm, normalizeMax} from "./image.js";
 import type {ResNet18} from "./resnet18.js";
 
@@ -91,29 +91,39 @@ export interface IntegratedGradientsExplanation extends Explanation {
  * Sum of the gradients of logit[target] over the path images with the given
  * indices (into linspace(1, 0, M)), batch by batch. The caller disposes it.
  * Without `baseline` the path is the handout's `image * alpha` (black).
+ *
+ * The sum is taken at the stem's pre-activation, and carried back to the
+ * input once: that last step (the stem's transposed convolution and the
+ * input normalization) is linear, so its sum equals the sum of its results,
+ * and it costs one image instead of M (about 7% of a gradient each).
  */
 export async function pathGradientSum(model: ResNet18, image: tf.Tensor3D, steps: number, target: number, indices: number[], options: RunOptions = {}, baseline?: tf.Tensor3D | null): Promise<tf.Tensor3D> {
   const alphas = pathAlphas(steps);
   const batchSize = batchSizeOf(options);
-  let sum = tf.zeros(image.shape) as tf.Tensor3D;
+  let stemSum: tf.Tensor4D | null = null;
   try {
     for (let start = 0; start < indices.length; start += batchSize) {
       checkAborted(options.signal);
       const chunk = indices.slice(start, start + batchSize);
-      const next = tf.tidy(() => {
-        const path = pathImages(image, chunk.map((i) => alphas[i]), baseline);
-        return tf.add(sum, tf.sum(logitGradient(model, path, target), 0)) as tf.Tensor3D;
+      const previous: tf.Tensor4D | null = stemSum;
+      const next: tf.Tensor4D = tf.tidy(() => {
+        const pre = model.stemPreActivation(pathImages(image, chunk.map((i) => alphas[i]), baseline));
+        const mask = oneHotRows(chunk.length, target);
+        const dPre = tf.grad((p) => tf.sum(tf.mul(model.logitsFromStem(p as tf.Tensor4D), mask)))(pre);
+        const batchSum = tf.sum(dPre, 0, true) as tf.Tensor4D;
+        return previous ? (tf.add(previous, batchSum) as tf.Tensor4D) : batchSum;
       });
-      sum.dispose();
-      sum = next;
-      await sum.data(); // one batch at a time on the GPU, and a chance to abort
+      previous?.dispose();
+      stemSum = next;
+      await next.data(); // one batch at a time on the GPU, and a chance to abort
       options.onProgress?.(start + chunk.length, indices.length);
     }
     checkAborted(options.signal);
-    return sum;
-  } catch (e) {
-    sum.dispose();
-    throw e;
+    const sum = stemSum;
+    if (!sum) return tf.zeros(image.shape) as tf.Tensor3D;
+    return tf.tidy(() => model.inputGradientFromStem(sum, [1, ...image.shape]).squeeze([0]) as tf.Tensor3D);
+  } finally {
+    (stemSum as tf.Tensor4D | null)?.dispose();
   }
 }
 

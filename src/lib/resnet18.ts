@@ -146,6 +146,28 @@ export class ResNet18 {
     return tf.tidy(() => this.stem.apply(images.sub(this.mean).div(this.std) as tf.Tensor4D));
   }
 
+  /**
+   * The stem's convolution (conv1 + folded bn1) before its ReLU: [N,224,224,3]
+   * in [0,1] -> [N,112,112,64], with the rounding of a gradient pass.
+   */
+  stemPreActivation(images: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => this.stem.preActivation(this.normalize(images)));
+  }
+
+  /** Logits from the stem's pre-activation; inside tf.grad, `logits(x)` = `logitsFromStem(stemPreActivation(x))` bit for bit. */
+  logitsFromStem(pre: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => this.head(this.blocksFrom(0, stemMaxPool(tf.relu(pre) as tf.Tensor4D))));
+  }
+
+  /**
+   * The gradient w.r.t. the [0,1] input, [N,224,224,3], of `dPre`, a gradient
+   * w.r.t. the stem's pre-activation. Linear in `dPre`: a sum of gradients
+   * can be taken before it (integrated gradients, SmoothGrad).
+   */
+  inputGradientFromStem(dPre: tf.Tensor4D, inputShape: [number, number, number, number]): tf.Tensor4D {
+    return tf.tidy(() => this.stem.inputGradient(dPre, inputShape).div(this.std) as tf.Tensor4D);
+  }
+
   /** Backbone up to layer4 (after its last ReLU): [N,224,224,3] in [0,1] -> [N,7,7,512]. */
   features(images: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
