@@ -1,8 +1,10 @@
 // Integrated gradients with other baselines (white, blurred, uniform and
 // Gaussian noise), and the completeness check.
-//  - The black baseline is exactly the handout's computation (fixture parity
-//    lives in methods-ig.test.ts; here the new code is compared bit for bit
-//    with the handout's formula, written out again below).
+//  - The black baseline is the handout's computation (fixture parity lives
+//    in methods-ig.test.ts): the option variants agree bit for bit, and with
+//    the handout's formula, written out again below, up to the one change of
+//    summation order (path gradients are summed at the stem's pre-activation,
+//    then carried back to the input once): within 2e-6 of the largest value.
 //  - Paths start exactly at the photo and end exactly at the baseline.
 //  - The completeness gap shrinks as M grows (measured on one photo).
 //  - Noise baselines are reproducible with a seed and change with it.
@@ -40,9 +42,9 @@ function differing(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /**
- * The handout's integrated gradients (black baseline) exactly as the library
+ * The handout's integrated gradients (black baseline) as the library
  * computed them before baselines existed: path images image * alpha, the
- * gradient sum accumulated batch by batch from zeros, attributions
+ * input gradients summed batch by batch from zeros, attributions
  * image * (sum / M), relevance normalize_max(L2 over RGB).
  */
 async function handoutIntegratedGradients(image: TF.Tensor3D, steps: number, target: number, batchSize: number): Promise<{attributions: Float32Array; relevance: Float32Array}> {
@@ -64,18 +66,23 @@ async function handoutIntegratedGradients(image: TF.Tensor3D, steps: number, tar
 }
 
 describe("black baseline", () => {
-  it("is bit-identical to the handout's formula (M = 4, full-size photo, two batch sizes)", async () => {
+  it("is the handout's formula (M = 4, full-size photo, two batch sizes); its option variants agree bit for bit", async () => {
     const image = fixtureImage(2);
     const {predicted} = await imageLogits(model, image);
+    const largest = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     for (const batchSize of [3, 8]) {
       const expected = await handoutIntegratedGradients(image, 4, predicted, batchSize);
-      const variants = batchSize === 3 ? [{}, {baseline: "black" as const}, {baseline: "black" as const, completeness: true, baselineSamples: 7, seed: 3}] : [{}];
+      const plain = await integratedGradients(model, image, {steps: 4, batchSize});
+      // Only the summation order differs (float32 rounding).
+      expect(maxAbsDiff(plain.attributions, expected.attributions), `attributions, batch ${batchSize}`).toBeLessThanOrEqual(2e-6 * largest(expected.attributions));
+      expect(maxAbsDiff(plain.relevance, expected.relevance), `relevance, batch ${batchSize}`).toBeLessThanOrEqual(2e-6);
+      const variants = batchSize === 3 ? [{baseline: "black" as const}, {baseline: "black" as const, completeness: true, baselineSamples: 7, seed: 3}] : [];
       for (const options of variants) {
         const result = await integratedGradients(model, image, {steps: 4, batchSize, ...options});
         expect(result.target).toBe(predicted);
         expect(result.baselineSamples).toBe(1);
-        expect(differing(result.attributions, expected.attributions), `attributions, batch ${batchSize}, ${JSON.stringify(options)}`).toBe(0);
-        expect(differing(result.relevance, expected.relevance), `relevance, batch ${batchSize}, ${JSON.stringify(options)}`).toBe(0);
+        expect(differing(result.attributions, plain.attributions), `attributions, batch ${batchSize}, ${JSON.stringify(options)}`).toBe(0);
+        expect(differing(result.relevance, plain.relevance), `relevance, batch ${batchSize}, ${JSON.stringify(options)}`).toBe(0);
       }
     }
     // The path images are still image * alpha.

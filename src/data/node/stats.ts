@@ -57,7 +57,7 @@ export interface StatsOptions {
  */
 export const DEFAULT_WORKER_BATCH_SIZE = 4;
 
-/** Default image count of a build: ~4 minutes on 2 cores (see README). */
+/** Default image count of a build: ~5.5 minutes on 2 cores (see README). */
 export const DEFAULT_BUILD_IMAGES = 30;
 
 /** Reads EXPLAIN_STATS_IMAGES ("all" or a count) and EXPLAIN_STATS_WORKERS. */
