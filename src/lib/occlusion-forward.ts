@@ -12,7 +12,7 @@
 // with the copy's changed values pasted in, and without padding of its own
 // (the crop carries it): its output is the copy's changed region. Regions
 // are grown to the batch's largest so the crops stack into one batch. When a
-// region covers most of its map, the copies continue as full maps. Every
+// region covers over half of its map, the copies continue as full maps. Every
 // output is the sum of the same products as in the full pass; results equal
 // the full forward's up to float rounding (tested: test/occlusion-forward).
 import * as tf from "@tensorflow/tfjs";
