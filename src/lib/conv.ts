@@ -56,8 +56,7 @@ export class Conv {
   /** Plain forward pass (fused conv + bias + ReLU): fastest when no gradient is needed. */
   forward(x: tf.Tensor4D, relu = this.spec.relu, pad = this.spec.pad): tf.Tensor4D {
     const {filter, bias, stride} = this.spec;
-    const padding = pad === 0 ? "valid" : ([[0, 0], [pad, pad], [pad, pad], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]);
-    return tf.fused.conv2d({x, filter, strides: stride, pad: padding, bias, activation: relu ? "relu" : "linear"});
+    return tf.fused.conv2d({x, filter, strides: stride, pad: zeroPadding(pad), bias, activation: relu ? "relu" : "linear"});
   }
 
   /**
@@ -67,8 +66,7 @@ export class Conv {
    */
   preActivation(x: tf.Tensor4D): tf.Tensor4D {
     const {filter, bias, stride, pad} = this.spec;
-    const padding = pad === 0 ? "valid" : ([[0, 0], [pad, pad], [pad, pad], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]);
-    return tf.add(tf.conv2d(x, filter, stride, padding), bias);
+    return tf.add(tf.conv2d(x, filter, stride, zeroPadding(pad)), bias);
   }
 
   /** The forward pass without the zero padding, on a crop that already carries it (see occlusion-forward.ts). */
@@ -206,6 +204,11 @@ export class Conv {
     this.subKernels.forEach((t) => t.dispose());
     this.combinedKernel?.dispose();
   }
+}
+
+/** PyTorch's symmetric `padding=p` as a tfjs conv padding. */
+function zeroPadding(pad: number): "valid" | [[number, number], [number, number], [number, number], [number, number]] {
+  return pad === 0 ? "valid" : [[0, 0], [pad, pad], [pad, pad], [0, 0]];
 }
 
 /** Switch for tests and benchmarks: use the zero-dilation input gradient for stride 2 too. */

@@ -16,6 +16,7 @@
 // output is the sum of the same products as in the full pass; results equal
 // the full forward's up to float rounding (tested: test/occlusion-forward).
 import * as tf from "@tensorflow/tfjs";
+import {argmax} from "./explanation.js";
 import {residualBlock, type Block, type ResNet18} from "./resnet18.js";
 
 /** Rows [y0, y1) x columns [x0, x1) of an image or feature map. */
@@ -150,6 +151,14 @@ export class OcclusionForward {
       blackPixel = keep(model.normalize(tf.zeros([1, 1, 1, 3])));
     });
     [this.input, this.stem, this.features, this.blackPixel] = [input, stem, features, blackPixel];
+  }
+
+  /** The photo's own logits (the same kernels as `model.logits`), read back. */
+  async photoLogits(): Promise<{logits: Float32Array; predicted: number}> {
+    const t = this.model.head(this.features);
+    const logits = (await t.data()) as Float32Array;
+    t.dispose();
+    return {logits, predicted: argmax(logits)};
   }
 
   /** [B,10] logits of the copies of the photo with each of `patches` (image rows/columns) set to black. */

@@ -98,13 +98,19 @@ export function occlusionRelevance(grid: Float32Array, steps: number, size: numb
 export async function occlusion(model: ResNet18, image: tf.Tensor3D, options: OcclusionOptions = {}): Promise<OcclusionExplanation> {
   const steps = options.steps ?? 6;
   checkSteps(steps);
-  const {logits, predicted} = await imageLogits(model, image);
-  const target = options.target ?? predicted;
-  const grid = await occlusionGrid(model, image, steps, target, softmax(logits)[target], options);
-  const relevanceTensor = occlusionRelevance(grid, steps, image.shape[0]);
-  const relevance = (await relevanceTensor.data()) as Float32Array;
-  relevanceTensor.dispose();
-  return {logits, predicted, target, relevance, grid, steps};
+  // Incremental: the photo's forward pass, kept for the copies, also gives its logits.
+  const photo = options.incremental ? new OcclusionForward(model, image) : null;
+  try {
+    const {logits, predicted} = photo ? await photo.photoLogits() : await imageLogits(model, image);
+    const target = options.target ?? predicted;
+    const grid = await occlusionGrid(model, image, steps, target, softmax(logits)[target], {...options, photo: photo ?? undefined});
+    const relevanceTensor = occlusionRelevance(grid, steps, image.shape[0]);
+    const relevance = (await relevanceTensor.data()) as Float32Array;
+    relevanceTensor.dispose();
+    return {logits, predicted, target, relevance, grid, steps};
+  } finally {
+    photo?.dispose();
+  }
 }
 
 function checkSteps(steps: number): void {

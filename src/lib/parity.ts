@@ -4,25 +4,14 @@
 //
 // Grid (a, b) holds rows 2i+a and columns 2j+b. The four grids travel
 // stacked on the batch axis, grid (a, b) at batch block 2a+b: [4n,h,w,c].
-// Why this layout: on the wasm backend, splitting or joining on the batch
-// axis and rank-3/4 transposes are fast, while `depthToSpace`, strided slices
-// and channel-axis slices or concats are 10-60x slower (e.g. depthToSpace
+// Why this layout: on the wasm backend, joining on the batch axis and
+// rank-3/4 transposes are fast, while `depthToSpace` and channel-axis
+// concats are much slower (e.g. depthToSpace
 // [8,57,57,256]: 451 ms, the transposes: 7 ms). Ranks stay <= 4 because
 // tfjs-webgpu 4.22 fails on some rank-6 programs.
 import * as tf from "@tensorflow/tfjs";
 
-/** [n,2h,2w,c] -> [4n,h,w,c]: the four parity grids, grid (a, b) at batch block 2a+b. */
-export function parityGrids(x: tf.Tensor4D): tf.Tensor4D {
-  const [n, h2, w2, c] = x.shape;
-  const [h, w] = [h2 / 2, w2 / 2];
-  return tf.tidy(() => {
-    // (n, h, a, w, b, c) -> (a, n, h, w, b, c) -> (a, b, n, h, w, c)
-    const rowsFirst = x.reshape([n * h, 2, w * 2 * c]).transpose([1, 0, 2]);
-    return rowsFirst.reshape([2, n * h * w, 2, c]).transpose([0, 2, 1, 3]).reshape([4 * n, h, w, c]) as tf.Tensor4D;
-  });
-}
-
-/** The inverse of `parityGrids`: [4n,h,w,c] -> [n,2h,2w,c], out[2i+a, 2j+b] = grid (a, b) [i, j]. */
+/** [4n,h,w,c], grid (a, b) at batch block 2a+b -> [n,2h,2w,c], out[2i+a, 2j+b] = grid (a, b) [i, j]. */
 export function interleaveGrids(grids: tf.Tensor4D): tf.Tensor4D {
   const [n4, h, w, c] = grids.shape;
   const n = n4 / 4;

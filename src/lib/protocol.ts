@@ -15,7 +15,7 @@
 //    in full batches.
 import * as tf from "@tensorflow/tfjs";
 import {deletionKeepMasks, deletionStepOfPixel, trapezoidAuc} from "./deletion.js";
-import {argmax, checkAborted, concat, logitGradient, runBatched, softmax, type RunOptions} from "./explanation.js";
+import {checkAborted, concat, logitGradient, runBatched, softmax, type RunOptions} from "./explanation.js";
 import {gradCamFromFeatures} from "./grad-cam.js";
 import {gradRelevance, gradXInputRelevance} from "./gradient.js";
 import {integratedGradientsRelevance, pathGradientSum} from "./integrated-gradients.js";
@@ -87,10 +87,7 @@ export class DeletionProtocol {
     const batch = image.expandDims(0) as tf.Tensor4D;
     const photo = new OcclusionForward(model, image);
     const features = photo.features;
-    const logitsTensor = model.head(features);
-    const logits = (await logitsTensor.data()) as Float32Array;
-    logitsTensor.dispose();
-    const predicted = argmax(logits);
+    const {logits, predicted} = await photo.photoLogits();
     const probability = softmax(logits)[predicted];
     lap("forward");
 

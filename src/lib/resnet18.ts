@@ -143,7 +143,7 @@ export class ResNet18 {
 
   /** conv1 + bn1 + ReLU, before the max pool: [N,224,224,3] -> [N,112,112,64] (for diagnostics of max-pool ties). */
   stemActivations(images: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => this.stem.apply(images.sub(this.mean).div(this.std) as tf.Tensor4D));
+    return tf.tidy(() => this.stem.apply(this.normalize(images)));
   }
 
   /**
@@ -162,7 +162,7 @@ export class ResNet18 {
   /**
    * The gradient w.r.t. the [0,1] input, [N,224,224,3], of `dPre`, a gradient
    * w.r.t. the stem's pre-activation. Linear in `dPre`: a sum of gradients
-   * can be taken before it (integrated gradients, SmoothGrad).
+   * can be taken before it (integrated gradients' path sum).
    */
   inputGradientFromStem(dPre: tf.Tensor4D, inputShape: [number, number, number, number]): tf.Tensor4D {
     return tf.tidy(() => this.stem.inputGradient(dPre, inputShape).div(this.std) as tf.Tensor4D);
@@ -170,10 +170,7 @@ export class ResNet18 {
 
   /** Backbone up to layer4 (after its last ReLU): [N,224,224,3] in [0,1] -> [N,7,7,512]. */
   features(images: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => {
-      const normalized = images.sub(this.mean).div(this.std) as tf.Tensor4D;
-      return this.blocksFrom(0, stemMaxPool(this.stem.apply(normalized)));
-    });
+    return tf.tidy(() => this.blocksFrom(0, stemMaxPool(this.stem.apply(this.normalize(images)))));
   }
 
   /** Blocks `first` .. the last on `x` (the input of block `first`): the backbone from there on. */
