@@ -67,14 +67,18 @@ describe("another class is explained for that class", () => {
     const g = result.gradient;
     const direction = Float32Array.from({length: g.length}, (_, i) => Math.sin(i * 12.9898) * 0.5);
     const dot = g.reduce((sum, gi, i) => sum + gi * direction[i], 0);
-    const eps = 1e-2;
-    const logitAt = async (sign: number) => {
-      const t = tf.tidy(() => model.logits(image.add(tf.tensor3d(direction, image.shape).mul(sign * eps)).expandDims(0) as TF.Tensor4D));
+    const logitAt = async (step: number) => {
+      const t = tf.tidy(() => model.logits(image.add(tf.tensor3d(direction, image.shape).mul(step)).expandDims(0) as TF.Tensor4D));
       const v = ((await t.data()) as Float32Array)[other];
       t.dispose();
       return v;
     };
-    const difference = ((await logitAt(1)) - (await logitAt(-1))) / (2 * eps);
+    // Central differences at small steps, and their median: a larger step
+    // crosses ReLU kinks (the new model: 16% off at 1e-2, 10% at 1e-3), a
+    // single tiny one meets float32 rounding of the logit.
+    const estimates: number[] = [];
+    for (const eps of [1e-4, 2e-4, 4e-4]) estimates.push(((await logitAt(eps)) - (await logitAt(-eps))) / (2 * eps));
+    const difference = estimates.sort((a, b) => a - b)[1];
     // The predicted class's gradient along the same direction, for contrast.
     const own = await grad(model, image);
     const ownDot = own.gradient.reduce((sum, gi, i) => sum + gi * direction[i], 0);
