@@ -1,9 +1,12 @@
-// Bundles the browser runtime (tfjs + backends + src/lib + backend selection)
-// into one ES module with esbuild: src/components/tf-runtime.ts ->
-// src/_bundle/runtime.js, and copies the tfjs wasm binaries next to it.
+// Bundles the browser code that needs TensorFlow.js with esbuild, and copies
+// the tfjs wasm binaries next to it:
+//  - src/components/tf-runtime.ts -> src/_bundle/runtime.js, the module pages
+//    import: the library's plain functions and the compute service's client;
+//  - src/compute/worker.ts -> src/_bundle/compute-worker.js, the compute
+//    worker: tfjs with its WebGPU and wasm backends, the library, the engine.
 // Framework's own npm bundling breaks tfjs (seedrandom: "alea is not a
-// function"), so pages import this file instead of tfjs. Runs before `build`
-// and `dev` (npm pre-scripts); `npm run bundle` runs it alone.
+// function"), so pages import these files instead of tfjs. Runs before
+// `build` and `dev` (npm pre-scripts); `npm run bundle` runs it alone.
 import {build} from "esbuild";
 import fs from "node:fs";
 import {createRequire} from "node:module";
@@ -17,9 +20,7 @@ const require = createRequire(import.meta.url);
 const t0 = performance.now();
 fs.mkdirSync(outDir, {recursive: true});
 
-const result = await build({
-  entryPoints: [path.join(root, "src", "components", "tf-runtime.ts")],
-  outfile: path.join(outDir, "runtime.js"),
+const common = {
   bundle: true,
   format: "esm",
   platform: "browser",
@@ -27,11 +28,21 @@ const result = await build({
   minify: true,
   sourcemap: false,
   legalComments: "eof",
-  // Framework resolves these itself (FileAttachment paths must stay literal).
-  external: ["observablehq:stdlib"],
   logLevel: "warning",
   metafile: true,
-});
+} as const;
+
+const results = await Promise.all([
+  build({
+    ...common,
+    entryPoints: [path.join(root, "src", "components", "tf-runtime.ts")],
+    outfile: path.join(outDir, "runtime.js"),
+    // Framework resolves these itself (FileAttachment paths must stay literal).
+    external: ["observablehq:stdlib"],
+  }),
+  // Self-contained: a worker imports nothing (and the page's fallback imports it as a module).
+  build({...common, entryPoints: [path.join(root, "src", "compute", "worker.ts")], outfile: path.join(outDir, "compute-worker.js")}),
+]);
 
 // Types for editors: the bundle exports what tf-runtime.ts exports.
 fs.writeFileSync(path.join(outDir, "runtime.d.ts"), `export * from "../components/tf-runtime.js";\n`);
@@ -40,5 +51,5 @@ const wasmDir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist
 const wasmFiles = ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"];
 for (const file of wasmFiles) fs.copyFileSync(path.join(wasmDir, file), path.join(outDir, file));
 
-const bytes = Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
-console.error(`bundle: src/_bundle/runtime.js (${(bytes / 1e6).toFixed(2)} MB) + ${wasmFiles.length} wasm files in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+const sizes = results.map((r) => (Object.values(r.metafile.outputs).reduce((s, o) => s + o.bytes, 0) / 1e6).toFixed(2));
+console.error(`bundle: src/_bundle/runtime.js (${sizes[0]} MB), compute-worker.js (${sizes[1]} MB) + ${wasmFiles.length} wasm files in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -11,7 +11,7 @@ import * as libResize from "../src/lib/resize-with-pad.js";
 import * as libImage from "../src/lib/image.js";
 import * as nodeResize from "../src/data/node/resize-with-pad.js";
 import {readImage224} from "../src/data/node/sources.js";
-import type {GalleryMeta} from "../src/data/_loaders.js";
+import type {GalleryMeta} from "../src/compute/contract.js";
 import {
   compositeOverBlack,
   conversionNotes,

@@ -45,7 +45,8 @@ export const METHOD_SYMBOLS: Record<string, string> = {
 
 export function deletionChart(series: CurveSeries[], {width = 520, height = 260, title, metric = "deletion"}: {width?: number; height?: number; title?: string; metric?: "deletion" | "insertion"} = {}): HTMLElement {
   const done = metric === "insertion" ? "inserted" : "deleted";
-  const rows = series.flatMap((s) => Array.from(s.curve, (p, i) => ({key: s.key, label: s.label, x: s.curve.length > 1 ? i / (s.curve.length - 1) : 0, p})));
+  // Points not computed yet (a partial curve) are NaN: no dot, a gap in the line.
+  const rows = series.flatMap((s) => Array.from(s.curve, (p, i) => ({key: s.key, label: s.label, x: s.curve.length > 1 ? i / (s.curve.length - 1) : 0, p}))).filter((r) => Number.isFinite(r.p));
   const points = Math.max(0, ...series.map((s) => s.curve.length));
   const colour = {domain: series.map((s) => s.key), range: series.map((s) => s.colour)};
   const marks: Plot.Markish[] = [];
@@ -102,7 +103,8 @@ export function aucLegend(series: CurveSeries[]): HTMLElement {
     swatch.style.borderTopColor = s.colour;
     if (s.dashed) swatch.style.borderTopStyle = "dashed";
     const value = document.createElement("strong");
-    value.textContent = s.auc.toFixed(3);
+    // A curve still being computed (a partial result) has no area yet.
+    value.textContent = Number.isFinite(s.auc) ? s.auc.toFixed(3) : "…";
     item.append(swatch, `${s.label}: AUC `, value);
     list.append(item);
   }

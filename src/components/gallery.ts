@@ -3,7 +3,7 @@
 // timing line. Test hooks: [data-testid="gallery-item"] with data-id (file
 // name), data-label and data-predicted (class indices);
 // [data-testid="gallery-accuracy"] and [data-testid="first-prediction"].
-import type {GalleryMeta} from "../data/_loaders.js";
+import type {GalleryMeta} from "../compute/contract.js";
 import {imageCard, imageGrid, rgbCanvas} from "./image-grid.js";
 
 export type {GalleryMeta};
@@ -68,6 +68,19 @@ export function galleryAccuracy(meta: GalleryMeta, predictions: Prediction[], do
     el.append(`Right so far (${n} of ${meta.images.length} images classified): `, strong);
   }
   return el;
+}
+
+/**
+ * The values of a stream of gallery predictions (computed in the compute
+ * worker), each with `firstPredictionMs`: when the first predictions arrived
+ * on the page, in milliseconds since it started loading.
+ */
+export async function* withArrivalTimes<T extends {predictions: Prediction[]}>(values: AsyncIterable<T>): AsyncGenerator<T & {firstPredictionMs: number | undefined}> {
+  let firstPredictionMs: number | undefined;
+  for await (const value of values) {
+    if (value.predictions.length) firstPredictionMs ??= performance.now();
+    yield {...value, firstPredictionMs};
+  }
 }
 
 /** "first prediction after 1.2 s · webgl" (seconds since the page started loading). */

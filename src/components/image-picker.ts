@@ -16,7 +16,7 @@
 // (the file input), [data-testid="image-upload-drop"] (the drop zone),
 // [data-testid="image-upload-message"] (data-state: idle | working | ok | error),
 // [data-testid="image-upload-forget"].
-import type {GalleryMeta} from "../data/_loaders.js";
+import type {GalleryMeta} from "../compute/contract.js";
 import {rgbCanvas} from "./image-grid.js";
 import {currentUpload, decodePhoto, MAX_PIXELS, PRESHRINK, setCurrentUpload, syncUpload, uploadPixels, UploadError, type UploadedPhoto} from "./upload.js";
 import {onViewChange, setView, useKeys, viewState} from "./view-state.js";

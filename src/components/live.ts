@@ -1,5 +1,6 @@
 // Live figures: a figure that recomputes when its inputs change, off the
-// critical path.
+// critical path (the page's session runs `compute` in the compute worker,
+// see session.ts; this file knows nothing of where it runs).
 //
 // - `update(params)` starts a computation; the previous one is aborted (its
 //   AbortSignal fires, the library stops between batches) and the latest
@@ -11,10 +12,14 @@
 //   TensorFlow.js backend, so the times in the captions are not inflated by
 //   another figure computing at the same moment.
 // - The caption under the figure says what was computed, how long it took
-//   and on which backend, e.g. "occlusion, S = 6: 13.2 s · wasm".
-//   Test hook: [data-testid="figure-caption"][data-figure="<name>"] with
-//   data-state (idle | running | ready | error), data-ms, data-backend,
-//   data-params (JSON of the parameters of the result shown).
+//   and where, e.g. "occlusion, S = 6: 2.1 s · wasm, 2 threads".
+// - A heavy figure (`startOnClick`) waits for a click on a button before its
+//   first computation; later changes recompute at once.
+//   Test hooks: [data-testid="figure-caption"][data-figure="<name>"] with
+//   data-state (idle | waiting | running | ready | error), data-ms,
+//   data-backend (the backend's name), data-where (the caption's "where"),
+//   data-params (JSON of the parameters of the result shown), data-partials
+//   (partial results drawn for it); [data-testid="figure-start"] buttons.
 
 export interface LiveContext {
   /** Aborted when a newer update arrives. Pass it to the library's `signal`. */
@@ -34,8 +39,13 @@ export interface LiveOptions<P, R> {
   render: (result: R, params: P) => Node;
   /** What was computed, e.g. "occlusion, S = 6" (the caption adds time and backend). */
   describe: (result: R, params: P) => string;
-  /** The backend name for the caption, read when a computation ends. */
+  /** Where it computed, for the caption ("wasm, 2 threads"; the backend's name first), read when a computation ends. */
   backend: () => string;
+  /**
+   * A button label when this update must wait for a click before computing
+   * (a heavy figure on a slow backend), else null. Asked until the first click.
+   */
+  startOnClick?: (params: P) => Promise<string | null>;
   /** Status text while computing (default: "computing…"). */
   working?: (params: P) => string;
   /** Milliseconds to wait for further updates before computing (default 150; the first update starts at once). */
@@ -71,6 +81,9 @@ export class LiveFigure<P, R> {
   private started = false;
   private lastParams: string | undefined;
   private last: {key: string; result: R; ms: number} | undefined;
+  /** A heavy figure's button was clicked: it computes on every change from now on. */
+  private armed = false;
+  private partials = 0;
 
   constructor(private readonly options: LiveOptions<P, R>) {
     const figure = document.createElement("figure");
@@ -131,6 +144,14 @@ export class LiveFigure<P, R> {
   }
 
   private async run(params: P, generation: number, key: string, computeKey: string): Promise<void> {
+    if (!this.armed && this.options.startOnClick) {
+      const label = await this.options.startOnClick(params);
+      if (generation !== this.generation) return;
+      if (label !== null) {
+        this.waitForClick(label, params, generation, key, computeKey);
+        return;
+      }
+    }
     await exclusive(async () => {
       if (generation !== this.generation) return; // superseded while queued
       const controller = new AbortController();
@@ -142,9 +163,13 @@ export class LiveFigure<P, R> {
           if (current()) this.showStatus(label ?? this.options.working?.(params) ?? "computing…", done, total);
         },
         partial: (content) => {
-          if (current()) this.body.replaceChildren(content);
+          if (!current()) return;
+          this.body.replaceChildren(content);
+          this.caption.dataset.partials = String(++this.partials);
         },
       };
+      this.partials = 0;
+      delete this.caption.dataset.partials;
       const t0 = performance.now();
       try {
         const result = await this.options.compute(params, context);
@@ -163,6 +188,29 @@ export class LiveFigure<P, R> {
     });
   }
 
+  private waitForClick(label: string, params: P, generation: number, key: string, computeKey: string): void {
+    this.status.classList.remove("live-figure__status--visible");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "live-figure__start";
+    button.dataset.testid = "figure-start";
+    button.dataset.figure = this.options.name;
+    button.textContent = label;
+    button.addEventListener("click", () => {
+      this.armed = true;
+      if (generation !== this.generation) return;
+      this.setState("running");
+      this.showStatus(this.options.working?.(params) ?? "computing…", 0, 0);
+      void this.run(params, generation, key, computeKey);
+    });
+    const wrap = document.createElement("div");
+    wrap.className = "live-figure__placeholder live-figure__waiting";
+    wrap.append(button);
+    this.body.replaceChildren(wrap);
+    this.caption.textContent = "computes when you ask: it takes several seconds without a GPU";
+    this.setState("waiting");
+  }
+
   private showStatus(text: string, done: number, total: number): void {
     this.status.classList.add("live-figure__status--visible");
     this.statusText.textContent = total > 0 ? `${text} ${done} / ${total}` : text;
@@ -170,7 +218,7 @@ export class LiveFigure<P, R> {
     else this.bar.removeAttribute("value"); // indeterminate
   }
 
-  private setState(state: "running" | "ready" | "error"): void {
+  private setState(state: "waiting" | "running" | "ready" | "error"): void {
     this.element.dataset.state = state;
     this.caption.dataset.state = state;
   }
@@ -179,7 +227,9 @@ export class LiveFigure<P, R> {
     this.status.classList.remove("live-figure__status--visible");
     this.caption.textContent = text;
     this.caption.dataset.ms = ms.toFixed(0);
-    this.caption.dataset.backend = this.options.backend();
+    const where = this.options.backend();
+    this.caption.dataset.where = where;
+    this.caption.dataset.backend = where.split(",")[0];
     this.caption.dataset.params = params;
     this.setState("ready");
   }

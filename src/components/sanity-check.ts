@@ -3,12 +3,8 @@
 // far with their rank correlations, and the figures (maps of one stage, the
 // Spearman-versus-stage chart, the table of numbers).
 //
-// - StageModels keeps the trained model (the session's, never disposed here)
-//   and at most one randomized model alive: a ResNet-18 holds ~45 MB of
-//   weights on the backend, so moving to another stage disposes the previous
-//   randomized one. Models are only built or disposed inside a live figure's
-//   computation, and a page runs one computation at a time (live.ts), so no
-//   running method ever sees its model disposed.
+// - The stages' models live in the compute worker (src/compute/stage-models.ts,
+//   re-exported here so that the page's code names it).
 // - SanityResults caches every map by (photo, stage, method), so returning to
 //   a stage or filling the chart recomputes nothing, and tells listeners (the
 //   chart, the table) when a map arrives.
@@ -24,6 +20,8 @@ import {METHOD_COLOURS, METHOD_SYMBOLS} from "./deletion-chart.js";
 import {overlayCanvas, panel, photoCanvas} from "./heatmap.js";
 import {formatMs} from "./live.js";
 
+export {StageModels} from "../compute/stage-models.js";
+
 type RuntimeModule = typeof Runtime;
 export type MethodKey = Runtime.MethodName;
 
@@ -31,47 +29,6 @@ export type MethodKey = Runtime.MethodName;
 export const FAST_METHODS: MethodKey[] = ["grad", "grad_x_input", "grad_cam"];
 export const SLOW_METHODS: MethodKey[] = ["integrated_gradients", "occlusion"];
 export const SANITY_METHODS: MethodKey[] = [...FAST_METHODS, ...SLOW_METHODS];
-
-export interface StageModel {
-  model: Runtime.ResNet18;
-  /** Milliseconds to draw the random weights and build the model (0: already there). */
-  buildMs: number;
-}
-
-export class StageModels {
-  private current: {stage: number; model: Runtime.ResNet18} | null = null;
-  /** Milliseconds each stage's model took to build, the last time it was built. */
-  readonly buildTimes = new Map<number, number>();
-
-  /** `build(stage)`: a new model of that stage (the page's randomizedStateDict + ResNet18). */
-  constructor(private readonly trainedModel: Runtime.ResNet18, private readonly build: (stage: number) => Runtime.ResNet18) {}
-
-  /** Whether `stage`'s model is there without building. */
-  ready(stage: number): boolean {
-    return stage === 0 || this.current?.stage === stage;
-  }
-
-  /** The model of `stage` (0: the trained one). Disposes the previous randomized model. */
-  async get(stage: number): Promise<StageModel> {
-    if (stage === 0) return {model: this.trainedModel, buildMs: 0};
-    if (this.current?.stage === stage) return {model: this.current.model, buildMs: 0};
-    this.release();
-    // The build is synchronous (~1-2 s of JavaScript): let the status line paint first.
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    const t0 = performance.now();
-    const model = this.build(stage);
-    const buildMs = performance.now() - t0;
-    this.buildTimes.set(stage, buildMs);
-    this.current = {stage, model};
-    return {model, buildMs};
-  }
-
-  /** Frees the randomized model's tensors (the trained model stays). */
-  release(): void {
-    this.current?.model.dispose();
-    this.current = null;
-  }
-}
 
 export interface StageMap {
   relevance: Float32Array;

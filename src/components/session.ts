@@ -1,132 +1,149 @@
-// What every chapter page needs besides its own teaching code: the model on
-// the chosen backend, the gallery photos as tensors, the explanation methods
-// with a small in-page cache (moving the deletion slider does not recompute
-// integrated gradients; curves are cached by metric-curves.ts), and live
-// figures whose captions name the backend.
+// What every chapter page needs besides its own teaching code: the gallery
+// photos, the page's compute service (a worker that owns TensorFlow.js and
+// the model, src/compute), and live figures whose computations run there and
+// whose captions name where they ran.
 //
 // Pages create one with `await startSession(rt, gallery, pixels)`, where rt
 // is the runtime bundle (`import * as rt from "../_bundle/runtime.js"`).
 // A photo id is a gallery file name or the reader's upload ("upload-<hash>",
-// see upload.ts): index/photo/tensor resolve both, so every method and the
-// deletion curve run on an uploaded photo exactly as on a gallery photo. The
-// caches are keyed by id, and an upload's id is a hash of its pixels, so a
-// new upload never gets an older photo's results.
+// see upload.ts): index and photo resolve both; the compute service sends an
+// upload's pixels to the worker the first time a request names it.
+//
+// A figure's `compute(params, {signal, onProgress, partial})` runs in the
+// compute worker, with the names of src/compute/scope.ts (tf, model, the
+// worker's `session`, the library): the page ships its source. Functions of
+// the page that it calls go in `uses`. What it returns (typed arrays moved,
+// not copied) is what `render` draws on the page.
 // Components never import the bundle themselves (only its types), so the
 // type check works before the bundle is built.
-import type * as tfjs from "@tensorflow/tfjs";
 import type * as Runtime from "./tf-runtime.js";
-import type {GalleryMeta} from "../data/_loaders.js";
+import type {ComputeReport, GalleryMeta} from "../compute/contract.js";
+import type {ComputeClient, RunOptions} from "../compute/client.js";
 import {galleryIndex, photoPixels} from "./image-picker.js";
 import {syncUpload} from "./upload.js";
 import {LiveFigure, type LiveOptions} from "./live.js";
 import {randomSmoothMap} from "./random-map.js";
-import {yieldingReads} from "./yielding-reads.js";
 
 export type RuntimeModule = typeof Runtime;
 export type MethodKey = Runtime.MethodName;
+export type {Timed} from "../compute/contract.js";
 
-/** A result with the milliseconds it took (the first time) and whether it came from the cache. */
-export interface Timed<T> {
-  value: T;
-  ms: number;
-  cached: boolean;
-}
-
-export interface ExplainOptions {
-  /** Occlusion grid S or integrated-gradients steps M; ignored by the other methods. */
-  steps?: number;
-  target?: number;
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
+/** A live figure whose computation runs in the compute worker. */
+export interface ComputeFigureOptions<P, R> extends Omit<LiveOptions<P, R>, "backend" | "compute" | "startOnClick"> {
+  /** Runs in the compute worker (see scope.ts): self-contained but for `uses`. */
+  compute: (params: P, context: {signal: AbortSignal; onProgress: (done: number, total: number, label?: string) => void; partial: (value: any) => void}) => Promise<R>;
+  /** Functions of the page that `compute` calls, and values it reads. */
+  uses?: RunOptions["uses"];
+  /** Draws a partial result sent by `compute` through `partial(value)`. */
+  renderPartial?: (value: any, params: P) => Node;
+  /**
+   * A heavy extra (several seconds on the CPU): on the CPU backends it waits
+   * for a click on a button with this label before its first computation;
+   * later changes recompute at once. On a GPU backend it computes at once.
+   */
+  heavy?: (params: P) => string;
 }
 
 export interface Session {
   rt: RuntimeModule;
-  tf: typeof tfjs;
-  model: Runtime.ResNet18;
-  backend: Runtime.BackendInfo;
+  compute: ComputeClient;
   /**
-   * Whether occlusion recomputes only what each patch changes (the same
-   * numbers): on the CPU backends (wasm, cpu), where arithmetic dominates and
-   * it is ~2x faster at S = 6; on a GPU the many small crops cost more
-   * dispatches than they save.
+   * Names of the compute worker (src/compute/scope.ts) that a page's compute
+   * functions use: `const {tf, model} = session` names them on the page too,
+   * so the code reads as it runs. On the page they are stand-ins that say
+   * where the real ones are if touched.
    */
-  incrementalOcclusion: boolean;
+  tf: WorkerOnly;
+  model: WorkerOnly;
+  curves: WorkerOnly;
+  trainedWeights: WorkerOnly;
   gallery: GalleryMeta;
   pixels: Uint8Array;
   /** Gallery index of a photo (0 if unknown); the reader's upload is the last entry, label -1. */
   index(id: string): number;
   /** uint8 RGB (HWC) of a photo (gallery or upload). */
   photo(id: string): Uint8Array;
-  /** The photo as a float32 [224,224,3] tensor in [0,1]; the caller disposes it. */
-  tensor(id: string): tfjs.Tensor3D;
-  /** Runs `fn` with the photo's tensor and disposes it afterwards. */
-  withImage<T>(id: string, fn: (image: tfjs.Tensor3D) => Promise<T>): Promise<T>;
-  /** A method's explanation of a photo (cached per method, photo, steps and target). */
-  explain(method: MethodKey, id: string, options?: ExplainOptions): Promise<Timed<Runtime.Explanation>>;
   /** The handout's random smooth relevance map (7x7 uniform, bilinear to 224, [0,1]) for `seed`. */
   randomMap(seed: number): Float32Array;
-  /** A live figure whose caption names this session's backend. */
-  live<P, R>(options: Omit<LiveOptions<P, R>, "backend">): LiveFigure<P, R>;
+  /** A live figure computed in the compute worker. */
+  live<P, R>(options: ComputeFigureOptions<P, R>): LiveFigure<P, R>;
+  /** Runs one computation in the compute worker (see ComputeClient.run). */
+  run<R>(fn: (...args: never[]) => Promise<R>, params: unknown, options?: RunOptions): Promise<R>;
+  /** Runs an async generator function in the compute worker and yields what it yields. */
+  stream<T>(fn: (...args: never[]) => AsyncGenerator<T>, args: unknown[], options?: Omit<RunOptions, "onPartial">): AsyncGenerator<T>;
+  /** "wasm, 2 threads" / "webgpu" / "wasm on the main thread": where the figures compute. */
+  where(): string;
   /** "tench, 97.1%" */
   classLabel(index: number, probability?: number): string;
 }
 
-const CACHE_LIMIT = 48;
-
 export async function startSession(rt: RuntimeModule, gallery: GalleryMeta, pixels: Uint8Array): Promise<Session> {
   syncUpload(gallery); // a photo uploaded in another chapter of this tab
-  const {model, backend} = await rt.loadModel();
-  const tf = rt.tf;
-  // On wasm/cpu, let input and painting in between batches (see yielding-reads.ts).
-  yieldingReads(tf);
-  const explanations = new Map<string, Timed<Runtime.Explanation>>();
-  const remember = <T>(cache: Map<string, T>, key: string, value: T) => {
-    cache.set(key, value);
-    if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  };
-
+  const client = rt.compute();
+  client.setPhotoSource((id) => (gallery.images.some((image) => image.id === id && image.uploaded) ? photoPixels(gallery, pixels, galleryIndex(gallery, id)) : null));
+  const where = () => describeWhere(client.report);
   const session: Session = {
     rt,
-    tf,
-    model,
-    backend,
-    incrementalOcclusion: tf.getBackend() === "wasm" || tf.getBackend() === "cpu",
+    compute: client,
+    tf: workerOnly("tf"),
+    model: workerOnly("model"),
+    curves: workerOnly("curves"),
+    trainedWeights: workerOnly("trainedWeights"),
     gallery,
     pixels,
     index: (id) => galleryIndex(gallery, id),
     photo: (id) => photoPixels(gallery, pixels, galleryIndex(gallery, id)),
-    tensor: (id) => rt.imageFromBytes(session.photo(id)),
-    async withImage(id, fn) {
-      const image = session.tensor(id);
-      try {
-        return await fn(image);
-      } finally {
-        image.dispose();
-      }
-    },
-    async explain(method, id, {steps, target, signal, onProgress} = {}) {
-      const info = rt.METHODS[method];
-      const s = info.steps ? steps ?? info.steps.default : undefined;
-      const key = `${method}|${id}|${s ?? "-"}|${target ?? "-"}`;
-      const hit = explanations.get(key);
-      if (hit) {
-        onProgress?.(1, 1);
-        return {...hit, cached: true};
-      }
-      const t0 = performance.now();
-      const incremental = session.incrementalOcclusion;
-      const value = await session.withImage(id, (image) => rt.explain(method, model, image, {steps: s, target, signal, onProgress, incremental}));
-      const result = {value, ms: performance.now() - t0, cached: false};
-      remember(explanations, key, result);
-      return result;
-    },
     randomMap: (seed) => randomSmoothMap(seed, rt.resizeMapArray),
-    live: (options) => new LiveFigure({...options, backend: () => tf.getBackend()}),
+    live<P, R>({compute, uses, renderPartial, heavy, ...options}: ComputeFigureOptions<P, R>) {
+      return new LiveFigure<P, R>({
+        ...options,
+        backend: where,
+        compute: (params, context) =>
+          client.run<R>(compute as (...args: never[]) => unknown, params, {
+            uses,
+            signal: context.signal,
+            onProgress: context.onProgress,
+            onPartial: renderPartial ? (value) => context.partial(renderPartial(value, params)) : undefined,
+          }),
+        startOnClick: heavy && (async (params: P) => ((await client.ready()) && isCpu(client.report) ? heavy(params) : null)),
+      });
+    },
+    run: (fn, params, options) => client.run(fn, params, options),
+    stream: (fn, args, options) => client.stream(fn, args, options),
+    where,
     classLabel(index, probability) {
       const name = gallery.classes[index]?.name ?? `class ${index}`;
       return probability === undefined ? name : `${name}, ${(100 * probability).toFixed(1)}%`;
     },
   };
   return session;
+}
+
+/** A page-side stand-in for a name that exists only in the compute worker. */
+export type WorkerOnly = {readonly [key: string]: never};
+
+function workerOnly(name: string): WorkerOnly {
+  const fail = (): never => {
+    throw new Error(`\`${name}\` lives in the compute worker: use it inside a figure's compute function (see src/compute/scope.ts)`);
+  };
+  // The runtime and the browser look at values (is it a promise? a generator? a DOM node?): answer them.
+  const inspected = new Set(["then", "next", "return", "throw", "constructor", "toJSON", "nodeType", "valueOf", "toString", "length", "name", "prototype"]);
+  return new Proxy(function () {} as object, {
+    get: (_, key) => (typeof key === "symbol" || inspected.has(key) ? undefined : fail()),
+    apply: fail,
+    construct: fail,
+  }) as WorkerOnly;
+}
+
+function isCpu(report: ComputeReport | null): boolean {
+  return !report || report.backend.name === "wasm" || report.backend.name === "cpu";
+}
+
+/** "wasm, 2 threads", "webgpu", "wasm, 1 thread, main thread". */
+export function describeWhere(report: ComputeReport | null): string {
+  if (!report) return "starting";
+  const parts: string[] = [report.backend.name];
+  if (report.threads !== null) parts.push(`${report.threads} thread${report.threads === 1 ? "" : "s"}`);
+  if (report.where === "page") parts.push("main thread");
+  return parts.join(", ");
 }

@@ -8,7 +8,7 @@
 // Use as an Observable input: `const target = view(targetPicker(gallery))`;
 // pass `targetOption(target)` as the library's `target` option.
 // Test hook: [data-testid="target-picker"] (its <select> holds the value).
-import type {GalleryMeta} from "../data/_loaders.js";
+import type {GalleryMeta} from "../compute/contract.js";
 import {persist} from "./view-state.js";
 
 export interface TargetPicker extends HTMLElement {
@@ -17,9 +17,7 @@ export interface TargetPicker extends HTMLElement {
 }
 
 /** The library's `target` option for a picker value: undefined = the predicted class. */
-export function targetOption(target: number): number | undefined {
-  return Number.isInteger(target) && target >= 0 ? target : undefined;
-}
+export {targetOption} from "../compute/target.js";
 
 export function targetPicker(gallery: GalleryMeta, {label = "explain the class"}: {label?: string} = {}): TargetPicker {
   // Same markup as Observable Inputs' select, so inputs.css styles it alike.

@@ -45,7 +45,7 @@
 //
 // Everything except decodePhoto is plain TypeScript without the DOM (tested
 // in Node: test/upload.test.ts).
-import type {GalleryImage, GalleryMeta} from "../data/_loaders.js";
+import type {GalleryImage, GalleryMeta} from "../compute/contract.js";
 import {resizeWithPadLayout, resizeWithPadUint8, type PadLayout} from "../lib/resize-with-pad.js";
 
 export const PHOTO_SIZE = 224;
@@ -55,9 +55,8 @@ export const PRESHRINK = 3 * PHOTO_SIZE;
 export const MAX_PIXELS = 100_000_000;
 /** Larger files are refused before reading. */
 export const MAX_FILE_BYTES = 100 * 2 ** 20;
-/** The class name shown for an uploaded photo: its true class is not known, so no page can say the model is right or wrong. */
-export const UPLOAD_CLASS_NAME = "your photo (true class unknown)";
-export const UPLOAD_ID_PATTERN = /^upload-[0-9a-f]{8}$/;
+export {UPLOAD_CLASS_NAME, UPLOAD_ID_PATTERN} from "../compute/contract.js";
+import {UPLOAD_CLASS_NAME, UPLOAD_ID_PATTERN} from "../compute/contract.js";
 /** sessionStorage key of the current upload. */
 export const UPLOAD_STORAGE_KEY = "explanation-methods-live:upload";
 /** A decode that takes longer than this is given up with a message, not left spinning. */

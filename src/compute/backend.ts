@@ -1,6 +1,6 @@
-// Picks the TensorFlow.js backend for the reader's browser. The library
-// (src/lib) never chooses a backend: pages get one from here, through the
-// runtime bundle (see tf-runtime.ts).
+// Picks the TensorFlow.js backend for the reader's browser, in the compute
+// worker (or on the page, where no worker can run: see engine.ts). The
+// library (src/lib) never chooses a backend.
 //
 // Order: webgpu, webgl, wasm, cpu. A backend is used only if it initializes
 // AND computes a small convolution + matrix product correctly, read back with
@@ -74,7 +74,9 @@ async function tryBackend(name: BackendName, allowSoftware: boolean): Promise<st
 /** Cheap reasons a backend cannot work here, found before asking tfjs. */
 async function unavailable(name: BackendName, allowSoftware: boolean): Promise<string | null> {
   if (!tf.findBackendFactory(name)) {
-    return name === "webgpu" ? "this browser has no WebGPU (navigator.gpu is missing)" : "not registered in this build";
+    // tfjs registers WebGPU only where navigator.gpu exists; some browsers have it on the page but not in workers.
+    if (name === "webgpu") return typeof document === "undefined" ? `${IN_WORKER_UNAVAILABLE} (navigator.gpu is missing here)` : "this browser has no WebGPU (navigator.gpu is missing)";
+    return "not registered in this build";
   }
   if (name === "webgpu") {
     const gpu = (navigator as Navigator & {gpu?: {requestAdapter(): Promise<GpuAdapterLike | null>}}).gpu;
@@ -91,12 +93,18 @@ async function unavailable(name: BackendName, allowSoftware: boolean): Promise<s
       return `WebGPU runs in software here (${description || "fallback adapter"}): slower than WebAssembly`;
     }
   }
+  if (name === "webgl" && typeof document === "undefined" && typeof OffscreenCanvas === "undefined") {
+    return IN_WORKER_UNAVAILABLE;
+  }
   if (name === "webgl" && !allowSoftware) {
     const renderer = webglRenderer();
     if (renderer && SOFTWARE_RENDERER.test(renderer)) return `WebGL runs in software here (${renderer}): slower than WebAssembly`;
   }
   return null;
 }
+
+/** The reason a GPU backend gets when a worker lacks what it needs (the page may still have it: client.ts). */
+export const IN_WORKER_UNAVAILABLE = "not available in a worker in this browser";
 
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render driver/i;
 
@@ -108,7 +116,8 @@ interface GpuAdapterLike {
 /** The WebGL renderer's name (e.g. "ANGLE (..., SwiftShader ...)"), or null if unknown. */
 function webglRenderer(): string | null {
   try {
-    const canvas = document.createElement("canvas");
+    // A worker has no document: WebGL there needs an OffscreenCanvas.
+    const canvas = typeof document !== "undefined" ? document.createElement("canvas") : new OffscreenCanvas(1, 1);
     const gl = (canvas.getContext("webgl2") ?? canvas.getContext("webgl")) as WebGLRenderingContext | null;
     if (!gl) return null;
     const debug = gl.getExtension("WEBGL_debug_renderer_info");

@@ -47,28 +47,9 @@ export async function siteWeights() {
 export const GALLERY_PER_CLASS = 4;
 export const GALLERY_RULE = `per class (in class order): the first ${GALLERY_PER_CLASS} file names of the validation folder in sorted order, plus the fixture images (../shared/fixtures) of that class, sorted by file name`;
 
-export interface GalleryImage {
-  /** File name, e.g. ILSVRC2012_val_00009111.JPEG (unique across classes). */
-  id: string;
-  wnid: string;
-  /** True class index (handout order). */
-  label: number;
-  className: string;
-  /** One of the reference images in ../shared/fixtures. */
-  fixture: boolean;
-  /**
-   * Only in the browser: the reader's own photo (src/components/upload.ts),
-   * added to the page's copy of the gallery with label -1 (true class unknown).
-   */
-  uploaded?: boolean;
-}
-
-export interface GalleryMeta {
-  size: number;
-  classes: ImagenetteClass[];
-  selection: string;
-  images: GalleryImage[];
-}
+// The gallery's types are the contract between this loader and the pages.
+export type {GalleryImage, GalleryMeta} from "../compute/contract.js";
+import type {GalleryImage, GalleryMeta} from "../compute/contract.js";
 
 const IMAGE_FILE = /\.(jpe?g|png)$/i;
 

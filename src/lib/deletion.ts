@@ -123,6 +123,27 @@ export interface DeletionOptions extends MethodOptions {
   steps?: number;
   /** What deleted pixels become: "black" (default, the handout), "mean" or "blur" (see substrate.ts). */
   substrate?: SubstrateName;
+  /** Called after each batch with the curve so far (figures that draw point by point). */
+  onPartial?: (partial: CurvePartial) => void;
+}
+
+/** A curve being computed: the points of images 0 .. done-1 (NaN after). */
+export interface CurvePartial {
+  curve: Float32Array;
+  done: number;
+  total: number;
+}
+
+/** A runBatched `onBatch` that fills a NaN curve and reports it, or undefined without `onPartial`. */
+export function curvePartials(total: number, onPartial?: (partial: CurvePartial) => void): ((start: number, values: Float32Array) => void) | undefined {
+  if (!onPartial) return undefined;
+  const curve = new Float32Array(total).fill(NaN);
+  let done = 0;
+  return (start, values) => {
+    curve.set(values, start);
+    done = start + values.length;
+    onPartial({curve: curve.slice(), done, total});
+  };
 }
 
 export interface DeletionResult {
@@ -152,6 +173,7 @@ export async function deletionCurve(model: import("./resnet18.js").ResNet18, ima
       (start, count) => (substrate ? prepareSubstituted("deletion", image, substrate, stepOfPixel, start, count) : prepareDeletion(image, relevance, steps, start, count, stepOfPixel)),
       (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),
       options,
+      curvePartials(steps, options.onPartial),
     ));
     return {steps, curve, auc: trapezoidAuc(curve), target, substrate: substrateName};
   } finally {

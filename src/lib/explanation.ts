@@ -6,6 +6,12 @@ import type {ResNet18} from "./resnet18.js";
 export interface RunOptions {
   /** Images per model call (occlusion patches, IG path images, deletion steps). */
   batchSize?: number;
+  /**
+   * Images in the first model call (default: the batch policy's, see
+   * setBatchPolicy): a small first batch lets a figure show a first partial
+   * result soon. Results do not depend on it (images are independent).
+   */
+  firstBatchSize?: number;
   /** Called after each batch with (images done, images in total). */
   onProgress?: (done: number, total: number) => void;
   /** Abort to stop between batches (a slider moved again): the promise rejects with the abort reason. */
@@ -49,6 +55,68 @@ export function batchSizeOf(options: RunOptions): number {
   return Math.max(1, Math.floor(options.batchSize ?? defaultBatchSize));
 }
 
+/**
+ * How batches are cut, besides their size (the browser's compute worker sets
+ * it per backend):
+ *  - `first`: images in the first batch of a call without `firstBatchSize`
+ *    (null: a full batch). On the CPU backends a small first batch shows a
+ *    first partial result sooner.
+ *  - `pad`: a last batch smaller than the batch size is padded (with copies
+ *    of its last image, whose results are dropped) to the full size. A GPU
+ *    backend compiles its programs per tensor shape: a remainder batch would
+ *    compile a second set. On a CPU backend it would only waste work.
+ * Neither changes any result: the images of a batch are independent.
+ */
+export interface BatchPolicy {
+  first: number | null;
+  pad: boolean;
+}
+
+let batchPolicy: BatchPolicy = {first: null, pad: false};
+
+export function setBatchPolicy(policy: Partial<BatchPolicy>): BatchPolicy {
+  const first = policy.first === undefined ? batchPolicy.first : policy.first;
+  if (first !== null && !(Number.isInteger(first) && first >= 1)) throw new RangeError(`first batch size must be an integer >= 1 or null, got ${first}`);
+  batchPolicy = {first, pad: policy.pad ?? batchPolicy.pad};
+  return batchPolicy;
+}
+
+export function getBatchPolicy(): BatchPolicy {
+  return batchPolicy;
+}
+
+/** The [start, count] of each batch of `total` items: a first batch of `firstBatchSize` (or the policy's), then full batches. */
+export function batchPlan(total: number, options: RunOptions): [number, number][] {
+  const size = batchSizeOf(options);
+  const first = Math.min(size, Math.max(1, Math.floor(options.firstBatchSize ?? batchPolicy.first ?? size)));
+  const plan: [number, number][] = [];
+  for (let start = 0; start < total; ) {
+    const count = Math.min(start === 0 ? first : size, total - start);
+    plan.push([start, count]);
+    start += count;
+  }
+  return plan;
+}
+
+/**
+ * `batch` ([count, ...]) padded to `size` images with copies of its last
+ * image when the batch policy pads and it is smaller; returns it unchanged
+ * otherwise. The caller keeps only the first `count` results.
+ */
+export function padBatch<T extends tf.Tensor>(batch: T, size: number): T {
+  const count = batch.shape[0];
+  if (!batchPolicy.pad || count >= size) return batch;
+  return tf.tidy(() => {
+    const last = tf.slice(batch, [count - 1], [1]);
+    return tf.concat([batch, tf.tile(last, [size - count, ...Array(batch.rank - 1).fill(1)])], 0) as T;
+  });
+}
+
+/** The first `count` rows of `t` (after padBatch). */
+export function unpadRows<T extends tf.Tensor>(t: T, count: number): T {
+  return t.shape[0] === count ? t : (tf.slice(t, [0], [count]) as T);
+}
+
 export function argmax(values: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
@@ -76,23 +144,27 @@ export async function imageLogits(model: ResNet18, image: tf.Tensor3D): Promise<
 
 /**
  * Runs `makeBatch(start, count)` -> `compute(batch)` over `total` items in
- * batches, reading each result back before the next (so the browser stays
- * responsive and GPU memory stays bounded). Returns the concatenated values.
+ * batches (batchPlan; padded per the batch policy), reading each result back
+ * before the next (so the browser stays responsive and GPU memory stays
+ * bounded). Returns each batch's values; `onBatch(start, values)` sees them
+ * as they arrive.
  */
 export async function runBatched(
   total: number,
   makeBatch: (start: number, count: number) => tf.Tensor,
   compute: (batch: tf.Tensor) => tf.Tensor,
   options: RunOptions = {},
+  onBatch?: (start: number, values: Float32Array) => void,
 ): Promise<Float32Array[]> {
   const batchSize = batchSizeOf(options);
   const results: Float32Array[] = [];
-  for (let start = 0; start < total; start += batchSize) {
+  for (const [start, count] of batchPlan(total, options)) {
     checkAborted(options.signal);
-    const count = Math.min(batchSize, total - start);
-    const out = tf.tidy(() => compute(makeBatch(start, count)));
-    results.push((await out.data()) as Float32Array);
+    const out = tf.tidy(() => unpadRows(compute(padBatch(makeBatch(start, count), batchSize)), count));
+    const values = (await out.data()) as Float32Array;
     out.dispose();
+    results.push(values);
+    onBatch?.(start, values);
     options.onProgress?.(start + count, total);
   }
   checkAborted(options.signal);
@@ -112,6 +184,32 @@ export function concat(parts: Float32Array[]): Float32Array {
 /** A [N,10] mask selecting `target` in each row: picks logits without `gather` (its gradient is missing on wasm). */
 export function oneHotRows(n: number, target: number): tf.Tensor2D {
   return tf.oneHot(tf.fill([n], target, "int32") as tf.Tensor1D, 10).toFloat() as tf.Tensor2D;
+}
+
+/**
+ * The logits of one [224,224,3] image and the gradient of one of them w.r.t.
+ * the image, from ONE forward pass: logit[target], or without a target the
+ * largest logit (the handout's "max logit"; its gradient flows to the argmax
+ * exactly as a one-hot mask would send it). The logits are read from that
+ * same forward pass. The caller disposes the gradient.
+ */
+export async function logitsAndGradient(model: ResNet18, image: tf.Tensor3D, target?: number): Promise<{logits: Float32Array; predicted: number; target: number; gradient: tf.Tensor3D}> {
+  let logitsTensor: tf.Tensor2D | null = null;
+  try {
+    const gradient = tf.tidy(() => {
+      const batch = image.expandDims(0) as tf.Tensor4D;
+      return tf.grad((x) => {
+        const logits = model.logits(x as tf.Tensor4D);
+        logitsTensor = tf.keep(logits.clone());
+        return target === undefined ? tf.sum(tf.max(logits, 1)) : tf.sum(tf.mul(logits, oneHotRows(1, target)));
+      })(batch).squeeze([0]) as tf.Tensor3D;
+    });
+    const logits = (await logitsTensor!.data()) as Float32Array;
+    const predicted = argmax(logits);
+    return {logits, predicted, target: target ?? predicted, gradient};
+  } finally {
+    (logitsTensor as tf.Tensor2D | null)?.dispose();
+  }
 }
 
 /**

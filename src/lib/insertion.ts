@@ -8,7 +8,7 @@
 // in image s, so with the same substrate the two images of step s split the
 // photo between them.
 import * as tf from "@tensorflow/tfjs";
-import {deletionCurve, deletionStepOfPixel, trapezoidAuc, type DeletionOptions, type DeletionResult} from "./deletion.js";
+import {curvePartials, deletionCurve, deletionStepOfPixel, trapezoidAuc, type DeletionOptions, type DeletionResult} from "./deletion.js";
 import {concat, imageLogits, runBatched} from "./explanation.js";
 import type {ResNet18} from "./resnet18.js";
 import {checkSubstrate, prepareSubstituted, substrateImage, type MetricName} from "./substrate.js";
@@ -51,6 +51,7 @@ export async function insertionCurve(model: ResNet18, image: tf.Tensor3D, releva
       (start, count) => prepareSubstituted("insertion", image, substrate, stepOfPixel, start, count),
       (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),
       options,
+      curvePartials(steps, options.onPartial),
     ));
     return {steps, curve, auc: trapezoidAuc(curve), target, substrate: substrateName, metric: "insertion"};
   } finally {

@@ -6,7 +6,7 @@
 // image at alpha = 1 and exactly the baseline at alpha = 0.
 import * as tf from "@tensorflow/tfjs";
 import {baselineImage, BASELINE_NAMES, GAUSSIAN_BASELINE_SIGMA, isBaselineName, isNoiseBaseline, type BaselineName} from "./baselines.js";
-import {batchSizeOf, checkAborted, imageLogits, logitGradient, oneHotRows, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
+import {batchPlan, batchSizeOf, checkAborted, imageLogits, oneHotRows, padBatch, unpadRows, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
 import {channelNorm, normalizeMax} from "./image.js";
 import type {ResNet18} from "./resnet18.js";
 
@@ -60,6 +60,20 @@ export interface IntegratedGradientsOptions extends MethodOptions {
   baselineSigma?: number;
   /** Also compute the completeness check (one forward pass per baseline sample). */
   completeness?: boolean;
+  /**
+   * Called after each batch with the map of the gradients so far: the running
+   * sum's attributions, normalized like the final map (for a noise baseline,
+   * the average over the samples begun). Costs one stem transposed
+   * convolution per batch.
+   */
+  onPartial?: (partial: IntegratedGradientsPartial) => void;
+}
+
+/** The map of the first `done` of `total` path gradients (total = K x M for a noise baseline). */
+export interface IntegratedGradientsPartial {
+  relevance: Float32Array;
+  done: number;
+  total: number;
 }
 
 /** The completeness check: the attributions should add up to f_c(image) - f_c(baseline). */
@@ -97,31 +111,37 @@ export interface IntegratedGradientsExplanation extends Explanation {
  * input normalization) is linear, so its sum equals the sum of its results,
  * and it costs one image instead of M (about 7% of a gradient each).
  */
-export async function pathGradientSum(model: ResNet18, image: tf.Tensor3D, steps: number, target: number, indices: number[], options: RunOptions = {}, baseline?: tf.Tensor3D | null): Promise<tf.Tensor3D> {
+export async function pathGradientSum(model: ResNet18, image: tf.Tensor3D, steps: number, target: number, indices: number[], options: RunOptions = {}, baseline?: tf.Tensor3D | null, onSum?: (inputGradientSum: tf.Tensor3D, done: number) => Promise<void>): Promise<tf.Tensor3D> {
   const alphas = pathAlphas(steps);
   const batchSize = batchSizeOf(options);
+  const toInput = (sum: tf.Tensor4D) => tf.tidy(() => model.inputGradientFromStem(sum, [1, ...image.shape]).squeeze([0]) as tf.Tensor3D);
   let stemSum: tf.Tensor4D | null = null;
   try {
-    for (let start = 0; start < indices.length; start += batchSize) {
+    for (const [start, count] of batchPlan(indices.length, options)) {
       checkAborted(options.signal);
-      const chunk = indices.slice(start, start + batchSize);
+      const chunk = indices.slice(start, start + count);
       const previous: tf.Tensor4D | null = stemSum;
       const next: tf.Tensor4D = tf.tidy(() => {
-        const pre = model.stemPreActivation(pathImages(image, chunk.map((i) => alphas[i]), baseline));
-        const mask = oneHotRows(chunk.length, target);
+        // Padded to the batch size per the batch policy; the padding's gradients are dropped before the sum.
+        const pre = model.stemPreActivation(padBatch(pathImages(image, chunk.map((i) => alphas[i]), baseline), batchSize));
+        const mask = oneHotRows(pre.shape[0], target);
         const dPre = tf.grad((p) => tf.sum(tf.mul(model.logitsFromStem(p as tf.Tensor4D), mask)))(pre);
-        const batchSum = tf.sum(dPre, 0, true) as tf.Tensor4D;
+        const batchSum = tf.sum(unpadRows(dPre, chunk.length), 0, true) as tf.Tensor4D;
         return previous ? (tf.add(previous, batchSum) as tf.Tensor4D) : batchSum;
       });
       previous?.dispose();
       stemSum = next;
       await next.data(); // one batch at a time on the GPU, and a chance to abort
+      if (onSum) {
+        const partial = toInput(next);
+        await onSum(partial, start + chunk.length).finally(() => partial.dispose());
+      }
       options.onProgress?.(start + chunk.length, indices.length);
     }
     checkAborted(options.signal);
     const sum = stemSum;
     if (!sum) return tf.zeros(image.shape) as tf.Tensor3D;
-    return tf.tidy(() => model.inputGradientFromStem(sum, [1, ...image.shape]).squeeze([0]) as tf.Tensor3D);
+    return toInput(sum);
   } finally {
     (stemSum as tf.Tensor4D | null)?.dispose();
   }
@@ -177,9 +197,22 @@ export async function integratedGradients(model: ResNet18, image: tf.Tensor3D, o
   let attributionsTensor: tf.Tensor3D;
   let relevanceTensor: tf.Tensor2D;
   const baselineScores: number[] = [];
+  // The running map: attributions of the gradients so far (`earlier`: the
+  // finished samples' attributions, summed), normalized like the final map.
+  const partialMap = options.onPartial && (async (difference: tf.Tensor3D, gradientSum: tf.Tensor3D, done: number, earlier: tf.Tensor3D | null, k: number) => {
+    const map = tf.tidy(() => {
+      let attributions = tf.mul(difference, tf.div(gradientSum, done)) as tf.Tensor3D;
+      if (earlier) attributions = tf.div(tf.add(earlier, attributions), k + 1) as tf.Tensor3D;
+      return normalizeMax(channelNorm<tf.Tensor2D>(attributions));
+    });
+    const relevance = (await map.data()) as Float32Array;
+    map.dispose();
+    options.onPartial!({relevance, done: k * steps + done, total: samples * steps});
+  });
   if (baseline === "black") {
     // The handout's path and arithmetic, unchanged (fixture parity).
-    const sum = await pathGradientSum(model, image, steps, target, all, options);
+    const onSum = partialMap && ((sum: tf.Tensor3D, done: number) => partialMap(image, sum, done, null, 0));
+    const sum = await pathGradientSum(model, image, steps, target, all, options, null, onSum);
     const ig = integratedGradientsRelevance(image, sum, steps);
     sum.dispose();
     ({attributions: attributionsTensor, relevance: relevanceTensor} = ig);
@@ -194,7 +227,9 @@ export async function integratedGradients(model: ResNet18, image: tf.Tensor3D, o
         const b = baselineImage(baseline, image, k, {seed, sigma});
         try {
           const onProgress = options.onProgress && ((done: number) => options.onProgress!(k * steps + done, samples * steps));
-          const sum = await pathGradientSum(model, image, steps, target, all, {...options, onProgress}, b);
+          const difference = partialMap && (tf.sub(image, b) as tf.Tensor3D);
+          const onSum = partialMap && ((sum: tf.Tensor3D, done: number) => partialMap(difference!, sum, done, k > 0 ? total : null, k));
+          const sum = await pathGradientSum(model, image, steps, target, all, {...options, onProgress}, b, onSum).finally(() => difference?.dispose());
           const next = tf.tidy(() => tf.add(total, tf.mul(tf.sub(image, b), tf.div(sum, steps))) as tf.Tensor3D);
           sum.dispose();
           total.dispose();

@@ -45,6 +45,16 @@ export interface OcclusionOptions extends MethodOptions {
   steps?: number;
   /** See OcclusionGridOptions. */
   incremental?: boolean;
+  /** See OcclusionGridOptions. */
+  onPartial?: (partial: OcclusionPartial) => void;
+}
+
+/** The grid being computed: drops of patches 0 .. done-1, row-major (NaN after). */
+export interface OcclusionPartial {
+  grid: Float32Array;
+  steps: number;
+  done: number;
+  total: number;
 }
 
 export interface OcclusionExplanation extends Explanation {
@@ -70,6 +80,8 @@ export interface OcclusionGridOptions extends RunOptions {
   incremental?: boolean;
   /** With `incremental`: the photo's activations, already computed (kept: the caller disposes them). */
   photo?: OcclusionForward;
+  /** Called after each batch with the grid so far (a figure that fills in batch by batch). */
+  onPartial?: (partial: OcclusionPartial) => void;
 }
 
 /** The S x S drops `p - p_occluded(i, j)` of the target class's probability `p`. */
@@ -77,13 +89,18 @@ export async function occlusionGrid(model: ResNet18, image: tf.Tensor3D, steps: 
   checkSteps(steps);
   const incremental = options.incremental ? (options.photo ?? new OcclusionForward(model, image)) : null;
   const patches = patchRegions(image.shape[0], image.shape[1], steps);
+  const total = steps * steps;
+  const partial = options.onPartial && new Float32Array(total).fill(NaN);
+  const onBatch = partial && ((start: number, values: Float32Array) => {
+    values.forEach((q, k) => (partial[start + k] = p - q));
+    options.onPartial!({grid: partial.slice(), steps, done: start + values.length, total});
+  });
+  const probability = (logits: tf.Tensor) => tf.softmax(logits).slice([0, target], [-1, 1]).reshape([-1]);
   try {
-    const probabilities = concat(await runBatched(
-      steps * steps,
-      (start, count) => (incremental ? incremental.logits(patches.slice(start, start + count)) : model.logits(prepareOcclusions(image, steps, start, count))),
-      (logits) => tf.softmax(logits).slice([0, target], [-1, 1]).reshape([-1]),
-      options,
-    ));
+    const probabilities = concat(await (incremental
+      // The incremental forward pass starts from the patches' regions, not from images.
+      ? runBatched(total, (start, count) => incremental.logits(patches.slice(start, start + count)), probability, options, onBatch)
+      : runBatched(total, (start, count) => prepareOcclusions(image, steps, start, count), (batch) => probability(model.logits(batch as tf.Tensor4D)), options, onBatch)));
     return Float32Array.from(probabilities, (q) => p - q);
   } finally {
     if (incremental !== options.photo) incremental?.dispose();

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type {Page} from "playwright-core";
 import type * as TF from "@tensorflow/tfjs";
-import type {GalleryMeta} from "../../src/data/_loaders.js";
+import type {GalleryMeta} from "../../src/compute/contract.js";
 import {initTf} from "../../src/data/node/tf.js";
 import {imageFromBytes} from "../../src/lib/image.js";
 import type {NamedTensors} from "../../src/lib/pth.js";

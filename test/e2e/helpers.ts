@@ -135,12 +135,27 @@ export async function openPage(browser: Browser, url: string, {width = 1200, hei
     if (m.type() === "error") errors.push(`console error: ${m.text()}`);
   });
   page.on("pageerror", (e) => errors.push(`uncaught: ${e.message}`));
-  page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  // The first visit registers the service worker that isolates the site and
+  // reloads the page once (src/compute/isolation.ts): requests of the page
+  // that goes away end as ERR_ABORTED, and its problems are not the page's.
+  page.on("requestfailed", (r) => {
+    if (r.failure()?.errorText !== "net::ERR_ABORTED") errors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`);
+  });
   page.on("response", (r) => {
     if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`);
   });
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) errors.length = 0;
+  });
   await page.goto(url, {waitUntil: "load"});
+  await settled(page);
   return {page, problems: () => [...errors], consoleLines};
+}
+
+/** Waits until the page has settled its cross-origin isolation (after the one reload of a first visit). */
+export async function settled(page: Page, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(() => document.documentElement.dataset.isolation !== undefined, null, {timeout});
+  await page.waitForLoadState("load");
 }
 
 /** Saves a full-page screenshot under test-artifacts/ and returns its path. */

@@ -1,0 +1,216 @@
+// The contract of the compute service: what build-time data looks like to the
+// browser (the gallery), and the messages between a page and its compute
+// worker. Pages and components import these types; the worker implements
+// them (engine.ts); the loaders in src/data produce the gallery to this shape.
+//
+// The service in one paragraph: a page's live figures describe their
+// computation as a plain function, `compute(params, {signal, onProgress,
+// partial})`. The page (client.ts) sends the function's source and its
+// parameters to a dedicated worker that owns TensorFlow.js, the backend and
+// the model; the worker (engine.ts) runs the function there, with the names
+// the chapters' code uses (tf, model, session, the library: scope.ts), and
+// sends back progress, partial results and the result, typed arrays
+// transferred rather than copied. A newer request cancels the older one.
+import type {ImagenetteClass} from "../lib/weights.js";
+import type {BackendName} from "./backend.js";
+
+// ---------------------------------------------------------------------------
+// Build-time data, as the browser sees it.
+// ---------------------------------------------------------------------------
+
+export interface GalleryImage {
+  /** File name, e.g. ILSVRC2012_val_00009111.JPEG (unique across classes). */
+  id: string;
+  wnid: string;
+  /** True class index (handout order). */
+  label: number;
+  className: string;
+  /** One of the reference images in ../shared/fixtures. */
+  fixture: boolean;
+  /**
+   * Only in the browser: the reader's own photo (src/components/upload.ts),
+   * added to the page's copy of the gallery with label -1 (true class unknown).
+   */
+  uploaded?: boolean;
+}
+
+/** The class name of the reader's uploaded photo: its true class is not known, so no page can say the model is right or wrong. */
+export const UPLOAD_CLASS_NAME = "your photo (true class unknown)";
+/** Ids of uploaded photos: "upload-" and 8 hex digits of a hash of their pixels. */
+export const UPLOAD_ID_PATTERN = /^upload-[0-9a-f]{8}$/;
+
+export interface GalleryMeta {
+  size: number;
+  classes: ImagenetteClass[];
+  selection: string;
+  images: GalleryImage[];
+}
+
+// ---------------------------------------------------------------------------
+// Where the computation runs, as the badge reports it.
+// ---------------------------------------------------------------------------
+
+export interface BackendReport {
+  /** The TensorFlow.js backend in use. */
+  name: BackendName;
+  /** The backends tried before it, and why each was skipped. */
+  skipped: {name: BackendName; reason: string}[];
+  /** Milliseconds spent choosing (initialization + checks). */
+  ms: number;
+}
+
+export interface ComputeReport {
+  backend: BackendReport;
+  /** "worker": a dedicated worker; "page": the page's main thread (a fallback, see `why`). */
+  where: "worker" | "page";
+  /** Why the computation is not in a worker, or why it has fewer threads than cores. */
+  notes: string[];
+  /** wasm: threads of the backend (1 without cross-origin isolation); null on the other backends. */
+  threads: number | null;
+  /** `navigator.hardwareConcurrency` of the page (null if unknown). */
+  cores: number | null;
+  /** Whether the page is cross-origin isolated (SharedArrayBuffer, threaded wasm). */
+  isolated: boolean;
+  /** Milliseconds from the start of the service to a model ready to compute. */
+  readyMs: number;
+  /** Images per model call. */
+  batchSize: number;
+}
+
+// ---------------------------------------------------------------------------
+// Messages.
+// ---------------------------------------------------------------------------
+
+/** Where the worker finds its files (URLs of the built site, from the page's FileAttachments). */
+export interface ComputeFiles {
+  weightsJson: string;
+  weightsBin: string;
+  galleryJson: string;
+  galleryBin: string;
+  wasm: {"tfjs-backend-wasm.wasm": string; "tfjs-backend-wasm-simd.wasm": string; "tfjs-backend-wasm-threaded-simd.wasm": string};
+}
+
+export interface InitRequest {
+  type: "init";
+  files: ComputeFiles;
+  /** `?backend=` of the page: tried first. */
+  preferBackend: string | null;
+  /** wasm threads to use (from `?threads=` or the cores), when the page is cross-origin isolated. */
+  threads: number;
+  /** `?batch=` of the page, or null (the library's default). */
+  batchSize: number | null;
+  /** Int32Array on a SharedArrayBuffer (cross-origin isolated pages): [0] = id of a request to stop at once. */
+  abortFlag: Int32Array | null;
+}
+
+/** A function shipped by source: compiled in the worker's scope (scope.ts). */
+export interface ShippedFunction {
+  source: string;
+}
+
+/** What a compute function may use besides the worker's scope: other shipped functions, or plain values. */
+export type Uses = Record<string, ShippedFunction | {value: unknown}>;
+
+export interface RunRequest {
+  type: "run";
+  id: number;
+  /** The compute function, `(params, {signal, onProgress, partial}) => result` (a generator function for `stream`). */
+  fn: ShippedFunction;
+  uses: Uses;
+  params: unknown;
+  /** "call": one result; "stream": an async generator whose values arrive as partials. */
+  kind: "call" | "stream";
+}
+
+export interface CancelRequest {
+  type: "cancel";
+  id: number;
+}
+
+/** The reader's uploaded photo, which the worker's gallery does not have. */
+export interface PhotoRequest {
+  type: "photo";
+  id: string;
+  pixels: Uint8Array;
+}
+
+/** Test hook: the worker throws outside any request, as a crash would (see client.ts). */
+export interface CrashRequest {
+  type: "crash";
+}
+
+/** Tests and benchmarks: what the backend holds (answered with a result: Inspection). */
+export interface InspectRequest {
+  type: "inspect";
+  id: number;
+}
+
+export interface Inspection {
+  backend: string;
+  numTensors: number;
+  numBytes: number;
+  /** GPU programs compiled so far (webgpu pipelines, webgl binaries); null on the CPU backends. */
+  programs: number | null;
+}
+
+export type PageMessage = InitRequest | RunRequest | CancelRequest | PhotoRequest | CrashRequest | InspectRequest;
+
+export interface ReadyMessage {
+  type: "ready";
+  report: Omit<ComputeReport, "where" | "notes" | "cores" | "readyMs"> & {notes: string[]};
+}
+
+export interface FailedMessage {
+  type: "failed";
+  /** The service cannot compute at all (no backend, no model). */
+  message: string;
+  skipped?: BackendReport["skipped"];
+}
+
+export interface ProgressMessage {
+  type: "progress";
+  id: number;
+  done: number;
+  total: number;
+  label?: string;
+}
+
+export interface PartialMessage {
+  type: "partial";
+  id: number;
+  value: unknown;
+}
+
+export interface ResultMessage {
+  type: "result";
+  id: number;
+  value: unknown;
+}
+
+export interface ErrorMessage {
+  type: "error";
+  id: number;
+  name: string;
+  message: string;
+  /** True when the request stopped because it was cancelled. */
+  cancelled: boolean;
+}
+
+export type WorkerMessage = ReadyMessage | FailedMessage | ProgressMessage | PartialMessage | ResultMessage | ErrorMessage;
+
+/** What a compute function receives besides its parameters. */
+export interface ComputeContext {
+  /** Aborted when a newer request replaces this one: pass it to the library's `signal`. */
+  signal: AbortSignal;
+  /** Pass as the library's `onProgress`; `label` overrides the status text. */
+  onProgress: (done: number, total: number, label?: string) => void;
+  /** Sends an intermediate result to the page (the figure's `renderPartial` draws it). */
+  partial: (value: unknown) => void;
+}
+
+/** A result with the milliseconds it took (the first time) and whether it came from a cache. */
+export interface Timed<T> {
+  value: T;
+  ms: number;
+  cached: boolean;
+}

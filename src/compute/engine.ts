@@ -1,0 +1,208 @@
+// The compute engine: what the compute worker runs (worker.ts), and what the
+// page runs itself where no module worker can start (client.ts). It owns
+// TensorFlow.js, the backend and the model, and answers the page's messages
+// (contract.ts):
+//
+// - init: chooses the backend (webgpu, webgl, wasm with threads when the page
+//   is cross-origin isolated, cpu), loads the weights and the gallery;
+// - run: compiles the shipped compute function in the chapters' scope
+//   (scope.ts) and runs it, one request at a time, sending progress, partial
+//   results and the result back, typed arrays transferred (not copied)
+//   unless the worker keeps them (caches, the gallery);
+// - cancel: aborts the request's AbortSignal, which the library checks
+//   between batches; on a cross-origin isolated page the page also raises a
+//   shared flag that stops the request at the next TensorFlow.js kernel
+//   (abort.ts), so a cancelled request ends within milliseconds even in the
+//   middle of a batch.
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-webgpu";
+import {getThreadsCount, setThreadsCount, setWasmPaths} from "@tensorflow/tfjs-backend-wasm";
+import {decodeWeights, ResNet18, setBatchPolicy, setDefaultBatchSize, type NamedTensors, type WeightsManifest} from "../lib/index.js";
+import {installKernelAbort} from "./abort.js";
+import {selectBackend} from "./backend.js";
+import type {GalleryMeta, InitRequest, PageMessage, ReadyMessage, RunRequest, WorkerMessage} from "./contract.js";
+import {compileCompute, type ComputeScope} from "./scope.js";
+import {retained, transferables} from "./transfer.js";
+import {WorkerSession} from "./worker-session.js";
+import {yieldingReads} from "./yielding-reads.js";
+
+export type Post = (message: WorkerMessage, transfer?: Transferable[]) => void;
+
+/** First batch on the CPU backends: a partial result after ~2 images' work (see setBatchPolicy). */
+const CPU_FIRST_BATCH = 2;
+
+interface Running {
+  id: number;
+  controller: AbortController;
+}
+
+export class ComputeEngine {
+  private scope: ComputeScope | null = null;
+  private session: WorkerSession | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly running = new Map<number, Running>();
+  private readonly pending = new Set<number>();
+  private abortFlag: Int32Array | null = null;
+  private broken: string | null = null;
+
+  constructor(private readonly post: Post, private readonly where: "worker" | "page") {}
+
+  handle(message: PageMessage): void {
+    switch (message.type) {
+      case "init":
+        void this.init(message);
+        return;
+      case "photo":
+        this.session?.addPhoto(message.id, message.pixels);
+        return;
+      case "run":
+        this.pending.add(message.id);
+        this.queue = this.queue.then(() => this.run(message));
+        return;
+      case "cancel":
+        this.pending.delete(message.id);
+        this.running.get(message.id)?.controller.abort(new DOMException("cancelled: a newer request replaced it", "AbortError"));
+        return;
+      case "inspect":
+        this.queue = this.queue.then(() => this.post({type: "result", id: message.id, value: this.inspect()}));
+        return;
+      case "crash":
+        // Test hook: an exception outside any request, as a crash would throw.
+        setTimeout(() => {
+          throw new Error("compute worker crashed (test hook)");
+        });
+        return;
+    }
+  }
+
+  private async init(request: InitRequest): Promise<void> {
+    try {
+      setWasmPaths(request.files.wasm);
+      const isolated = typeof SharedArrayBuffer !== "undefined" && (globalThis as {crossOriginIsolated?: boolean}).crossOriginIsolated === true;
+      // Threads need SharedArrayBuffer (cross-origin isolation); tfjs falls back to one thread without it.
+      // (On the page's main thread the page's navigator is not ours to change: tfjs's own count.)
+      if (isolated && this.where === "worker") useWasmThreads(Math.max(1, request.threads));
+      const backend = await selectBackend(request.preferBackend);
+      const cpu = backend.name === "wasm" || backend.name === "cpu";
+      // CPU backends: reads return to the event loop (cancel messages get through),
+      // and a small first batch shows a first partial result early. GPU backends:
+      // remainder batches padded to the batch size, so no second set of programs.
+      if (cpu) yieldingReads(tf);
+      setBatchPolicy(cpu ? {first: CPU_FIRST_BATCH, pad: false} : {first: null, pad: true});
+      const batchSize = setDefaultBatchSize(request.batchSize ?? 8);
+      this.abortFlag = request.abortFlag;
+      if (this.abortFlag) installKernelAbort(tf, this.abortFlag, () => this.activeId);
+      const {files} = request;
+      const [manifest, buffer, gallery, galleryBytes] = await Promise.all([
+        fetch(files.weightsJson).then((r) => checked(r, "weights.json").json() as Promise<WeightsManifest>),
+        fetch(files.weightsBin).then((r) => checked(r, "weights.bin").arrayBuffer()),
+        fetch(files.galleryJson).then((r) => checked(r, "gallery.json").json() as Promise<GalleryMeta>),
+        fetch(files.galleryBin).then((r) => checked(r, "gallery.bin").arrayBuffer()),
+      ]);
+      const weights: NamedTensors = decodeWeights(manifest, buffer);
+      const model = new ResNet18(weights);
+      const pixels = retained(new Uint8Array(galleryBytes));
+      this.session = new WorkerSession({tf, model, gallery, pixels, incrementalOcclusion: cpu});
+      this.scope = {tf, model, session: this.session, weights};
+      const threads = backend.name === "wasm" ? getThreadsCount() : null;
+      const notes: string[] = [];
+      if (backend.name === "wasm" && !isolated) notes.push("one thread: the page is not cross-origin isolated, so WebAssembly cannot share memory between threads");
+      const ready: ReadyMessage = {type: "ready", report: {backend, threads, isolated, batchSize, notes}};
+      this.post(ready);
+    } catch (e) {
+      const skipped = (e as {skipped?: {name: never; reason: string}[]}).skipped;
+      this.post({type: "failed", message: e instanceof Error ? e.message : String(e), ...(skipped ? {skipped} : {})});
+    }
+  }
+
+  private inspect() {
+    return backendInspection();
+  }
+
+  /** The request running now (for the kernel-level abort). */
+  private activeId = -1;
+
+  private async run(request: RunRequest): Promise<void> {
+    const {id} = request;
+    if (!this.pending.delete(id)) {
+      this.post({type: "error", id, name: "AbortError", message: "cancelled before it started", cancelled: true});
+      return;
+    }
+    if (!this.scope || !this.session) {
+      this.post({type: "error", id, name: "Error", message: this.broken ?? "the compute engine is not initialized", cancelled: false});
+      return;
+    }
+    const controller = new AbortController();
+    this.running.set(id, {id, controller});
+    this.activeId = id;
+    const {signal} = controller;
+    const context = {
+      signal,
+      onProgress: (done: number, total: number, label?: string) => {
+        if (!signal.aborted) this.post({type: "progress", id, done, total, ...(label === undefined ? {} : {label})});
+      },
+      // Moves the typed arrays of `value` to the page (those the worker keeps are copied).
+      partial: (value: unknown) => {
+        if (!signal.aborted) this.post({type: "partial", id, value}, transferables(value));
+      },
+    };
+    try {
+      const fn = compileCompute(request.fn, request.uses, this.scope);
+      if (request.kind === "stream") {
+        const iterator = (fn as (...args: unknown[]) => AsyncIterator<unknown>)(...(request.params as unknown[]));
+        for (;;) {
+          if (signal.aborted) throw signal.reason;
+          const next = await iterator.next();
+          if (next.done) break;
+          // Copied, not moved: a generator may yield the same arrays again (a growing list).
+          if (!signal.aborted) this.post({type: "partial", id, value: next.value});
+        }
+        this.post({type: "result", id, value: null});
+      } else {
+        const value = await (fn as (params: unknown, c: typeof context) => Promise<unknown>)(request.params, context);
+        if (signal.aborted) throw signal.reason;
+        this.post({type: "result", id, value}, transferables(value));
+      }
+    } catch (e) {
+      // Stopped by the page's shared flag (abort.ts) before the cancel message arrived: cancelled too.
+      const cancelled = signal.aborted || (this.abortFlag !== null && Atomics.load(this.abortFlag, 0) === id);
+      const error = e instanceof Error ? e : new Error(String(e));
+      if (!cancelled) console.error(error);
+      this.post({type: "error", id, name: error.name, message: error.message, cancelled});
+      // WebAssembly aborts (out of memory) leave the module unusable: say so on every later request.
+      if (/Aborted\(|out of memory|OOM/i.test(error.message)) this.broken = `the compute engine stopped working: ${error.message}`;
+    } finally {
+      this.running.delete(id);
+      this.activeId = -1;
+      if (this.abortFlag && Atomics.load(this.abortFlag, 0) === id) Atomics.store(this.abortFlag, 0, 0);
+    }
+  }
+}
+
+/**
+ * Asks tfjs's wasm backend for `threads` threads. tfjs 4.22 caps the count
+ * at navigator.hardwareConcurrency / 2 (tfjs-backend-wasm/src/cc/backend.cc:
+ * "Many x86-64 processors have 2 threads per core"), read once when the
+ * WebAssembly module starts: on a 2-core machine, one thread whatever
+ * setThreadsCount says (tensorflow/tfjs#8513). The worker's own navigator
+ * therefore reports twice the threads wanted, before the backend starts; the
+ * page's navigator is untouched.
+ */
+function useWasmThreads(threads: number): void {
+  setThreadsCount(threads);
+  const navigatorPrototype = Object.getPrototypeOf(navigator) as object;
+  Object.defineProperty(navigatorPrototype, "hardwareConcurrency", {configurable: true, get: () => 2 * threads});
+}
+
+/** What the backend holds now: tensors, bytes, and the GPU programs compiled so far (webgpu, webgl). */
+export function backendInspection(): {numTensors: number; numBytes: number; programs: number | null; backend: string} {
+  const memory = tf.memory();
+  const backend = tf.backend() as unknown as {pipelineCache?: object; binaryCache?: object};
+  const cache = backend.pipelineCache ?? backend.binaryCache;
+  return {numTensors: memory.numTensors, numBytes: memory.numBytes, programs: cache ? Object.keys(cache).length : null, backend: tf.getBackend()};
+}
+
+function checked(response: Response, what: string): Response {
+  if (!response.ok) throw new Error(`could not load ${what}: HTTP ${response.status} ${response.statusText}`);
+  return response;
+}

@@ -1,0 +1,129 @@
+// The `session` that compute functions see in the compute worker: the photos
+// (the gallery's and the reader's upload) as tensors, the methods with a
+// small cache (moving the deletion slider does not recompute integrated
+// gradients), deletion and insertion curves (`curves`, cached too), and
+// whether occlusion recomputes only what each patch changes. The page has a
+// session of its own (src/components/session.ts) for what it draws.
+import type * as tfjs from "@tensorflow/tfjs";
+import {explain, imageFromBytes, METHODS, resizeMapArray, type Explanation, type MethodName, type ResNet18} from "../lib/index.js";
+import {randomSmoothMap} from "../components/random-map.js";
+import {UPLOAD_CLASS_NAME, type GalleryMeta, type Timed} from "./contract.js";
+import {metricCurves, type MetricCurves} from "./metric-curves.js";
+import {retained} from "./transfer.js";
+
+export interface ExplainOptions {
+  /** Occlusion grid S or integrated-gradients steps M; ignored by the other methods. */
+  steps?: number;
+  target?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+const CACHE_LIMIT = 48;
+const PIXELS = 224 * 224 * 3;
+
+export class WorkerSession {
+  readonly tf: typeof tfjs;
+  readonly model: ResNet18;
+  readonly gallery: GalleryMeta;
+  /**
+   * Whether occlusion recomputes only what each patch changes (the same
+   * numbers): on the CPU backends (wasm, cpu), where arithmetic dominates and
+   * it is ~2x faster at S = 6; on a GPU the many small crops cost more
+   * dispatches than they save.
+   */
+  readonly incrementalOcclusion: boolean;
+  /** Deletion and insertion curves on any substrate, cached (metric-curves.ts). */
+  readonly curves: MetricCurves;
+  private readonly pixels: Uint8Array;
+  private readonly uploads = new Map<string, Uint8Array>();
+  private readonly explanations = new Map<string, Timed<Explanation>>();
+  private readonly kept = new Map<string, unknown>();
+
+  constructor({tf, model, gallery, pixels, incrementalOcclusion}: {tf: typeof tfjs; model: ResNet18; gallery: GalleryMeta; pixels: Uint8Array; incrementalOcclusion: boolean}) {
+    this.tf = tf;
+    this.model = model;
+    this.gallery = gallery;
+    this.pixels = pixels;
+    this.incrementalOcclusion = incrementalOcclusion;
+    this.curves = metricCurves(this);
+  }
+
+  /**
+   * The reader's uploaded photo (the page sends it before the first request
+   * that names it). Like on the page, it becomes the gallery's last entry
+   * (label -1: its true class is unknown).
+   */
+  addPhoto(id: string, pixels: Uint8Array): void {
+    if (pixels.length !== PIXELS) throw new RangeError(`photo ${id} has ${pixels.length} bytes, expected ${PIXELS}`);
+    this.uploads.set(id, retained(pixels));
+    this.gallery.images = [...this.gallery.images.filter((image) => !image.uploaded), {id, wnid: "", label: -1, className: UPLOAD_CLASS_NAME, fixture: false, uploaded: true}];
+  }
+
+  /** Gallery index of a photo (the upload: the last entry; an unknown id: the first photo, 0). */
+  index(id: string): number {
+    const i = this.gallery.images.findIndex((image) => image.id === id);
+    return i < 0 ? 0 : i;
+  }
+
+  /** uint8 RGB (HWC) of a photo (gallery or upload). Kept by the worker: never transferred. */
+  photo(id: string): Uint8Array {
+    const upload = this.uploads.get(id);
+    if (upload) return upload;
+    const i = this.index(id);
+    return this.pixels.subarray(i * PIXELS, (i + 1) * PIXELS);
+  }
+
+  /** The photo as a float32 [224,224,3] tensor in [0,1]; the caller disposes it. */
+  tensor(id: string): tfjs.Tensor3D {
+    return imageFromBytes(this.photo(id));
+  }
+
+  /** Runs `fn` with the photo's tensor and disposes it afterwards. */
+  async withImage<T>(id: string, fn: (image: tfjs.Tensor3D) => Promise<T>): Promise<T> {
+    const image = this.tensor(id);
+    try {
+      return await fn(image);
+    } finally {
+      image.dispose();
+    }
+  }
+
+  /** A method's explanation of a photo (cached per method, photo, steps and target). */
+  async explain(method: MethodName, id: string, {steps, target, signal, onProgress}: ExplainOptions = {}): Promise<Timed<Explanation>> {
+    const info = METHODS[method];
+    const s = info.steps ? steps ?? info.steps.default : undefined;
+    const key = `${method}|${id}|${s ?? "-"}|${target ?? "-"}`;
+    const hit = this.explanations.get(key);
+    if (hit) {
+      onProgress?.(1, 1);
+      return {...hit, cached: true};
+    }
+    const t0 = performance.now();
+    const value = await this.withImage(id, (image) => explain(method, this.model, image, {steps: s, target, signal, onProgress, incremental: this.incrementalOcclusion}));
+    const result = retained({value, ms: performance.now() - t0, cached: false});
+    remember(this.explanations, key, result);
+    return result;
+  }
+
+  /**
+   * State a chapter keeps in the worker from one request to the next (the
+   * sanity checks' stage models, say): `make()` the first time, the same
+   * object after.
+   */
+  keep<T>(key: string, make: () => T): T {
+    if (!this.kept.has(key)) this.kept.set(key, make());
+    return this.kept.get(key) as T;
+  }
+
+  /** The handout's random smooth relevance map (7x7 uniform, bilinear to 224, [0,1]) for `seed`. */
+  randomMap(seed: number): Float32Array {
+    return randomSmoothMap(seed, resizeMapArray);
+  }
+}
+
+/** Adds to a cache of at most CACHE_LIMIT entries, dropping the oldest. */
+export function remember<T>(cache: Map<string, T>, key: string, value: T, limit = CACHE_LIMIT): void {
+  cache.set(key, value);
+  if (cache.size > limit) cache.delete(cache.keys().next().value!);
+}
