@@ -33,7 +33,7 @@ function randomOrderMap(n: number, seed: number): Float32Array {
 describe("MoRF and LeRF", () => {
   it("black MoRF is the deletion curve bit for bit, and LeRF is MoRF of -relevance (64x64, reference GradCAM map resized)", async () => {
     const image = smallFixtureImage(3);
-    const relevance = tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(fixtureRow("relevance_grad_cam", 3), [224, 224, 1]), [64, 64]).dataSync()) as Float32Array;
+    const relevance = tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(Float32Array.from(fixtureRow("relevance_grad_cam", 3)), [224, 224, 1]), [64, 64]).dataSync()) as Float32Array;
     const deletion = await deletionCurve(model, image, relevance, {steps: 6, batchSize: 6});
     const morf = await morfCurve(model, image, relevance, {steps: 6, batchSize: 6});
     const both = await areaBetweenCurves(model, image, relevance, {steps: 6, batchSize: 4});

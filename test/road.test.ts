@@ -237,7 +237,7 @@ describe("the road substrate of deletion and insertion", () => {
     expect(Array.from(await part.data())).toEqual(Array.from(values.subarray(2 * size, 4 * size)));
     // The last image: every pixel removed, so 0 + N(0, 0.01^2).
     const last = values.subarray((steps - 1) * size);
-    const rms = Math.sqrt(last.reduce((a, v) => a + v * v, 0) / size);
+    const rms = Math.sqrt(Array.from(last).reduce((a, v) => a + v * v, 0) / size);
     expect(rms).toBeGreaterThan(0.009);
     expect(rms).toBeLessThan(0.011);
     // Image 2, by the imputation itself with sample 2's stream.
