@@ -1,12 +1,14 @@
 // The insertion metric (Petsiuk et al., "RISE", 2018), deletion's mirror
 // image: start from the substrate (a black, mean-colour or blurred image, or
-// ROAD's imputation from the pixels inserted so far; see substrate.ts) and put the photo's pixels back in order of decreasing
-// relevance, following the probability of the explained class. A faithful
-// map makes it rise fast: a LARGE area under the curve.
+// ROAD's imputation from the pixels inserted so far; see substrate.ts) and
+// put the photo's pixels back in order of decreasing relevance, following the
+// probability of the explained class. A faithful map makes it rise fast: a
+// LARGE area under the curve.
 // Same order, chunks and tie-breaking as deletion (deletionStepOfPixel): the
 // pixels deletion removes in image s are exactly those insertion has put back
-// in image s, so with the same substrate the two images of step s split the
-// photo between them.
+// in image s, so with the same fixed substrate (black, mean, blur) the two
+// images of step s split the photo between them (ROAD imputes each image from
+// its own kept pixels).
 import * as tf from "@tensorflow/tfjs";
 import {deletionCurve, deletionStepOfPixel, trapezoidAuc, type DeletionOptions, type DeletionResult} from "./deletion.js";
 import {concat, imageLogits, runBatched} from "./explanation.js";

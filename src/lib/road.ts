@@ -26,9 +26,8 @@
 // aggregates, Galerkin coarse operators; see `vCycle`), down to a relative
 // residual ||b - A x|| / ||b|| of 1e-12 (float32 images carry about 7
 // significant digits), checked on the recomputed residual. Measured on
-// 224x224 masks (10-99.9% removed, everything but one pixel): 8-31
-// iterations, 0.03-0.6 s of CPU for the three channels (test/road.test.ts,
-// README).
+// 224x224 masks (11% to all but one pixel removed, test/road.test.ts): 21-31
+// iterations, 0.03-0.5 s of CPU for the three channels (2-core VM, under load).
 // When every pixel is removed nothing is known: b = 0 and A is singular
 // (constants are in its null space); we take the minimum-norm solution, 0,
 // which is also what conjugate gradients started from 0 returns.
@@ -258,7 +257,7 @@ function multiply(level: Level, x: Float64Array, y: Float64Array): void {
 // over-correcting compensates (a common remedy for unsmoothed aggregation).
 // Measured on 224x224 masks (deletion and insertion masks of GradCAM,
 // gradient and occlusion maps at 10-90% removed, random masks, everything but
-// one pixel): 20-31 iterations with 1.6, 17-62 with 1 (no scaling).
+// one pixel): 8-31 iterations with 1.6, 7-62 with 1 (no scaling).
 const COARSE_CORRECTION_SCALE = 1.6;
 
 /**
@@ -382,7 +381,10 @@ export function noisyLinearImputation(pixels: ArrayLike<number>, height: number,
   const n = level.size;
   let iterations = 0;
   let residual = 0;
-  if (n > 0) {
+  if (n === removed.length) {
+    // Nothing known: the minimum-norm solution, 0 (see the top of the file); A is singular, so no solve.
+    for (let u = 0; u < n; u++) for (let c = 0; c < channels; c++) values[unknownPixels[u] * channels + c] = 0;
+  } else if (n > 0) {
     coarsen(level);
     const b = new Float64Array(n);
     for (let c = 0; c < channels; c++) {
@@ -407,13 +409,13 @@ export function noisyLinearImputation(pixels: ArrayLike<number>, height: number,
       residual = Math.max(residual, solution.residual);
       for (let u = 0; u < n; u++) values[unknownPixels[u] * channels + c] = solution.x[u];
     }
-    if (noise > 0) {
-      // One noise field over the whole image: a pixel's noise does not depend on the mask.
-      const field = gaussianNoise(options.random!, height * width * channels, noise);
-      for (let u = 0; u < n; u++) {
-        const at = unknownPixels[u] * channels;
-        for (let c = 0; c < channels; c++) values[at + c] = Math.fround(values[at + c] + field[at + c]);
-      }
+  }
+  if (n > 0 && noise > 0) {
+    // One noise field over the whole image: a pixel's noise does not depend on the mask.
+    const field = gaussianNoise(options.random!, height * width * channels, noise);
+    for (let u = 0; u < n; u++) {
+      const at = unknownPixels[u] * channels;
+      for (let c = 0; c < channels; c++) values[at + c] = Math.fround(values[at + c] + field[at + c]);
     }
   }
   return {values, unknowns: n, iterations, residual};
