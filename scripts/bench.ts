@@ -1,4 +1,4 @@
-// npm run bench -- [--backends wasm,cpu] [--runs N] [--image i] [--tasks protocol,grad,occlusion,deletion10,...]
+// npm run bench -- [--backends wasm,cpu] [--runs N] [--image i] [--tasks protocol,grad,occlusion,deletion10,...] [--metrics]
 // Milliseconds per image for each method at the handout's settings (occlusion
 // 6, IG 20) and for deletion curves of 10 and 25 steps, per Node backend:
 // median of N runs after one warm-up, plus tensors/bytes left afterwards.
@@ -6,6 +6,9 @@
 // methods + five deletion curves of 10 steps, sharing work; one process),
 // with its stages; on cpu only when asked for (--tasks protocol: minutes).
 // Throughput with one worker per core: npm run stats -- --no-cache (s/image).
+// --metrics: instead, the time of each evaluation metric (issue 15: LeRF, insertion,
+// ABPC, ROAD deletion, sparseness, complexity, faithfulness correlation, max-sensitivity,
+// random-logit) for each method's map at the handout's settings, one run each.
 import os from "node:os";
 import {parseArgs} from "node:util";
 import {initTf, type NodeBackend} from "../src/data/node/tf.js";
@@ -13,11 +16,17 @@ import {loadModel} from "../src/data/node/model.js";
 import {resolveWeightsFile} from "../src/data/node/sources.js";
 import {deletionCurve} from "../src/lib/deletion.js";
 import {imageFromBytes} from "../src/lib/image.js";
-import {explain, METHOD_NAMES} from "../src/lib/methods.js";
+import {complexity, sparseness} from "../src/lib/complexity.js";
+import {FAITHFULNESS_SUBSET_SIZE, FAITHFULNESS_SUBSETS, faithfulnessCorrelation} from "../src/lib/faithfulness-correlation.js";
+import {insertionCurve} from "../src/lib/insertion.js";
+import {maxSensitivity, SENSITIVITY_RADIUS, SENSITIVITY_SAMPLES} from "../src/lib/max-sensitivity.js";
+import {explain, HANDOUT_SETTINGS, mapFunction, METHOD_NAMES} from "../src/lib/methods.js";
+import {areaBetweenCurves, lerfCurve} from "../src/lib/morf-lerf.js";
+import {randomLogitTest} from "../src/lib/random-logit.js";
 import {DEFAULT_PROTOCOL_SETTINGS, DeletionProtocol, type ProtocolResult} from "../src/lib/protocol.js";
 import {fixture} from "../test/helpers/fixtures.js";
 
-const {values} = parseArgs({options: {backends: {type: "string", default: "wasm,cpu"}, runs: {type: "string", default: "3"}, "cpu-runs": {type: "string", default: "1"}, image: {type: "string", default: "0"}, "batch-size": {type: "string", default: "8"}, tasks: {type: "string"}}});
+const {values} = parseArgs({options: {backends: {type: "string", default: "wasm,cpu"}, runs: {type: "string", default: "3"}, "cpu-runs": {type: "string", default: "1"}, image: {type: "string", default: "0"}, "batch-size": {type: "string", default: "8"}, tasks: {type: "string"}, metrics: {type: "boolean"}}});
 const only = values.tasks ? new Set(values.tasks.split(",")) : null;
 const backends = values.backends!.split(",") as NodeBackend[];
 const imageIndex = Number(values.image);
@@ -29,6 +38,10 @@ function median(xs: number[]): number {
 }
 
 console.log(`# bench: ${os.cpus()[0]?.model ?? "cpu"} x${os.cpus().length}, node ${process.version}, image ${imageIndex} of the fixtures, batch size ${batchSize}`);
+if (values.metrics) {
+  await benchMetrics();
+  process.exit(0);
+}
 console.log("backend | task | median ms | min ms | runs | tensors left | bytes left");
 for (const backend of backends) {
   const tf = await initTf(backend);
@@ -69,4 +82,51 @@ for (const backend of backends) {
   }
   image.dispose();
   model.dispose();
+}
+
+/** Milliseconds of each evaluation metric per method (one run each, after a warm-up of the model and the solver). */
+async function benchMetrics(): Promise<void> {
+  console.log("backend | method | metric | ms | CPU ms");
+  for (const backend of backends) {
+    const tf = await initTf(backend);
+    const {model} = loadModel(await resolveWeightsFile());
+    const bytes = (fixture("images").data as Uint8Array).subarray(imageIndex * 150528, (imageIndex + 1) * 150528);
+    const image = imageFromBytes(bytes);
+    const steps = HANDOUT_SETTINGS.deletionSteps;
+    const warm = (await explain("grad", model, image, {batchSize})).relevance;
+    await deletionCurve(model, image, warm, {steps, batchSize});
+    await deletionCurve(model, image, warm, {steps: 3, batchSize, substrate: "road"});
+    const before = tf.memory().numTensors;
+    for (const name of METHOD_NAMES) {
+      const settings = {steps: name === "occlusion" ? HANDOUT_SETTINGS.occlusionSteps : name === "integrated_gradients" ? HANDOUT_SETTINGS.integratedGradientsSteps : undefined};
+      const {relevance, target} = await explain(name, model, image, {...settings, batchSize});
+      const method = mapFunction(name, model, settings);
+      const options = {batchSize, target};
+      const tasks: [string, () => unknown][] = [
+        ["the method itself", () => explain(name, model, image, {...settings, batchSize})],
+        [`lerf S=${steps}`, () => lerfCurve(model, image, relevance, {...options, steps})],
+        [`insertion S=${steps} (black)`, () => insertionCurve(model, image, relevance, {...options, steps})],
+        [`abpc S=${steps} (morf + lerf)`, () => areaBetweenCurves(model, image, relevance, {...options, steps})],
+        [`deletion S=${steps} (road)`, () => deletionCurve(model, image, relevance, {...options, steps, substrate: "road"})],
+        [`abpc S=${steps} (road)`, () => areaBetweenCurves(model, image, relevance, {...options, steps, substrate: "road"})],
+        ["sparseness (gini)", () => sparseness(relevance)],
+        ["complexity (entropy)", () => complexity(relevance)],
+        [`faithfulness correlation N=${FAITHFULNESS_SUBSETS} k=${FAITHFULNESS_SUBSET_SIZE}`, () => faithfulnessCorrelation(model, image, relevance, options)],
+        [`max-sensitivity N=${SENSITIVITY_SAMPLES} r=${SENSITIVITY_RADIUS}`, () => maxSensitivity(model, image, relevance, {...options, method})],
+        ["random-logit", () => randomLogitTest(model, image, relevance, {...options, method})],
+      ];
+      for (const [task, run] of tasks) {
+        const cpu = process.cpuUsage();
+        const t0 = performance.now();
+        await run();
+        const ms = performance.now() - t0;
+        const used = process.cpuUsage(cpu);
+        const cpuMs = (used.user + used.system) / 1000;
+        console.log(`${backend} | ${name} | ${task} | ${ms.toFixed(0)} | ${cpuMs.toFixed(0)}`);
+      }
+    }
+    console.log(`${backend} | tensors left: ${tf.memory().numTensors - before}`);
+    image.dispose();
+    model.dispose();
+  }
 }

@@ -2,11 +2,13 @@
 // follow the probability of the originally predicted class. A faithful map
 // makes it fall fast: a small area under the curve.
 // Besides black (the handout), removed pixels can become another substrate
-// (the dataset mean colour or a blurred copy, see substrate.ts); the black
-// path is the handout's code, unchanged (its fixtures are the reference).
+// (the dataset mean colour, a blurred copy, or ROAD's imputation from the
+// kept pixels, see substrate.ts and road.ts); the black path is the
+// handout's code, unchanged (its fixtures are the reference).
 import * as tf from "@tensorflow/tfjs";
 import {concat, imageLogits, runBatched, type MethodOptions} from "./explanation.js";
-import {checkSubstrate, prepareSubstituted, substrateImage, type SubstrateName} from "./substrate.js";
+import {prepareImputed, roadSettings, type RoadOptions} from "./road.js";
+import {checkAnySubstrate, prepareSubstituted, substrateImage, type AnySubstrateName} from "./substrate.js";
 
 /**
  * Pixel indices by descending relevance. Ties: the later flat index first
@@ -121,8 +123,10 @@ export function trapezoidAuc(curve: ArrayLike<number>): number {
 export interface DeletionOptions extends MethodOptions {
   /** Number of images S on the curve (>= 2): S-1 deletion chunks. */
   steps?: number;
-  /** What deleted pixels become: "black" (default, the handout), "mean" or "blur" (see substrate.ts). */
-  substrate?: SubstrateName;
+  /** What deleted pixels become: "black" (default, the handout), "mean", "blur" or "road" (see substrate.ts). */
+  substrate?: AnySubstrateName;
+  /** The "road" substrate's noise and seed (road.ts); ignored by the others. */
+  road?: RoadOptions;
   /** Called after each batch with the curve so far (figures that draw point by point). */
   onPartial?: (partial: CurvePartial) => void;
 }
@@ -154,28 +158,35 @@ export interface DeletionResult {
   /** The class followed: the one predicted for the input (or the target). */
   target: number;
   /** The substrate removed pixels became (absent from results made before substrates existed: black). */
-  substrate?: SubstrateName;
+  substrate?: AnySubstrateName;
+  /** With the "road" substrate: its noise and seed. */
+  road?: {noise: number; seed: number};
 }
 
 export async function deletionCurve(model: import("./resnet18.js").ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<DeletionResult> {
   const steps = options.steps ?? 10;
   checkSteps(steps);
-  const substrateName = checkSubstrate(options.substrate ?? "black");
+  const substrateName = checkAnySubstrate(options.substrate ?? "black");
+  const road = substrateName === "road" ? roadSettings(options.road) : null;
   const stepOfPixel = deletionStepOfPixel(relevance, steps);
   const target = options.target ?? (await imageLogits(model, image)).predicted;
   // Black: the handout's prepareDeletion (image times a 0/1 mask), exactly as
-  // before substrates existed. Other substrates: pixels copied from the photo
-  // or the substrate image, made once per curve.
-  const substrate = substrateName === "black" ? null : substrateImage(image, substrateName);
+  // before substrates existed. Mean and blur: pixels copied from the photo or
+  // the substrate image, made once per curve. ROAD: each image imputed from
+  // its kept pixels, in JavaScript, from the photo's values read back once.
+  const substrate = substrateName === "black" || substrateName === "road" ? null : substrateImage(image, substrateName);
+  const pixels = road ? ((await image.data()) as Float32Array) : null;
   try {
     const curve = concat(await runBatched(
       steps,
-      (start, count) => (substrate ? prepareSubstituted("deletion", image, substrate, stepOfPixel, start, count) : prepareDeletion(image, relevance, steps, start, count, stepOfPixel)),
+      (start, count) => (pixels ? prepareImputed("deletion", pixels, image.shape, stepOfPixel, start, count, road!)
+        : substrate ? prepareSubstituted("deletion", image, substrate, stepOfPixel, start, count)
+        : prepareDeletion(image, relevance, steps, start, count, stepOfPixel)),
       (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),
       options,
       curvePartials(steps, options.onPartial),
     ));
-    return {steps, curve, auc: trapezoidAuc(curve), target, substrate: substrateName};
+    return {steps, curve, auc: trapezoidAuc(curve), target, substrate: substrateName, ...(road ? {road} : {})};
   } finally {
     substrate?.dispose();
   }

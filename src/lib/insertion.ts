@@ -1,17 +1,20 @@
 // The insertion metric (Petsiuk et al., "RISE", 2018), deletion's mirror
-// image: start from the substrate (a black, mean-colour or blurred image; see
-// substrate.ts) and put the photo's pixels back in order of decreasing
-// relevance, following the probability of the explained class. A faithful
-// map makes it rise fast: a LARGE area under the curve.
+// image: start from the substrate (a black, mean-colour or blurred image, or
+// ROAD's imputation from the pixels inserted so far; see substrate.ts) and
+// put the photo's pixels back in order of decreasing relevance, following the
+// probability of the explained class. A faithful map makes it rise fast: a
+// LARGE area under the curve.
 // Same order, chunks and tie-breaking as deletion (deletionStepOfPixel): the
 // pixels deletion removes in image s are exactly those insertion has put back
-// in image s, so with the same substrate the two images of step s split the
-// photo between them.
+// in image s, so with the same fixed substrate (black, mean, blur) the two
+// images of step s split the photo between them (ROAD imputes each image from
+// its own kept pixels).
 import * as tf from "@tensorflow/tfjs";
 import {curvePartials, deletionCurve, deletionStepOfPixel, trapezoidAuc, type DeletionOptions, type DeletionResult} from "./deletion.js";
 import {concat, imageLogits, runBatched} from "./explanation.js";
 import type {ResNet18} from "./resnet18.js";
-import {checkSubstrate, prepareSubstituted, substrateImage, type MetricName} from "./substrate.js";
+import {prepareImputed, roadSettings} from "./road.js";
+import {checkAnySubstrate, prepareSubstituted, substrateImage, type MetricName} from "./substrate.js";
 
 /**
  * Images `start .. start+count-1` of the insertion sequence: image s has the
@@ -41,21 +44,24 @@ export interface MetricResult extends DeletionResult {
 export async function insertionCurve(model: ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<MetricResult> {
   const steps = options.steps ?? 10;
   checkInsertionSteps(steps);
-  const substrateName = checkSubstrate(options.substrate ?? "black");
+  const substrateName = checkAnySubstrate(options.substrate ?? "black");
+  const road = substrateName === "road" ? roadSettings(options.road) : null;
   const stepOfPixel = deletionStepOfPixel(relevance, steps);
   const target = options.target ?? (await imageLogits(model, image)).predicted;
-  const substrate = substrateImage(image, substrateName);
+  // ROAD: each image's missing pixels imputed from the pixels inserted so far (road.ts).
+  const substrate = substrateName === "road" ? null : substrateImage(image, substrateName);
+  const pixels = road ? ((await image.data()) as Float32Array) : null;
   try {
     const curve = concat(await runBatched(
       steps,
-      (start, count) => prepareSubstituted("insertion", image, substrate, stepOfPixel, start, count),
+      (start, count) => (pixels ? prepareImputed("insertion", pixels, image.shape, stepOfPixel, start, count, road!) : prepareSubstituted("insertion", image, substrate!, stepOfPixel, start, count)),
       (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),
       options,
       curvePartials(steps, options.onPartial),
     ));
-    return {steps, curve, auc: trapezoidAuc(curve), target, substrate: substrateName, metric: "insertion"};
+    return {steps, curve, auc: trapezoidAuc(curve), target, substrate: substrateName, metric: "insertion", ...(road ? {road} : {})};
   } finally {
-    substrate.dispose();
+    substrate?.dispose();
   }
 }
 

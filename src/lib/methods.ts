@@ -1,7 +1,7 @@
 // The five methods by name, with the handout's settings in one place. Pages,
 // the CLI, the benchmark and the dataset statistics all go through this table.
 import type * as tf from "@tensorflow/tfjs";
-import type {Explanation, MethodOptions} from "./explanation.js";
+import type {Explanation, MethodOptions, RunOptions} from "./explanation.js";
 import {gradCam} from "./grad-cam.js";
 import {grad, gradXInput} from "./gradient.js";
 import {integratedGradients} from "./integrated-gradients.js";
@@ -47,4 +47,16 @@ export function explain(name: MethodName, model: ResNet18, image: tf.Tensor3D, o
     case "grad_cam": return gradCam(model, image, options);
     case "integrated_gradients": return integratedGradients(model, image, {...options, steps});
   }
+}
+
+/** An explanation method as a function: the normalized 224*224 map of `image` for class `target`. */
+export type MapFunction = (image: tf.Tensor3D, target: number, options?: RunOptions) => Promise<Float32Array>;
+
+/**
+ * Method `name` with fixed settings (`steps`: occlusion grid or IG steps,
+ * default the handout's) as a MapFunction, for the metrics that explain
+ * other images (max-sensitivity) or other classes (random-logit test).
+ */
+export function mapFunction(name: MethodName, model: ResNet18, settings: {steps?: number} = {}): MapFunction {
+  return async (image, target, options = {}) => (await explain(name, model, image, {...options, steps: settings.steps, target})).relevance;
 }

@@ -6,13 +6,35 @@
 //    model's normalization ((x - mean) / std) maps to exactly 0: the "zero"
 //    of the network's input, as in the RISE paper (Petsiuk et al. 2018);
 //  - blur: a Gaussian-blurred copy of the photo (sigma 5 px, blur.ts), RISE's
-//    substrate for insertion: colours and coarse layout stay, detail goes.
+//    substrate for insertion: colours and coarse layout stay, detail goes;
+//  - road: ROAD's noisy linear imputation (road.ts): each removed pixel is
+//    filled in from its neighbours. Unlike the others it is not one image:
+//    it depends on which pixels are removed, so it is computed for each image
+//    of a sequence (prepareImputed), and substrateImage does not offer it.
 import * as tf from "@tensorflow/tfjs";
 import {gaussianBlur} from "./blur.js";
 import {INPUT_MEAN} from "./resnet18.js";
 
+/** The substrates that are one fixed image per photo (substrateImage). */
 export const SUBSTRATE_NAMES = ["black", "mean", "blur"] as const;
 export type SubstrateName = (typeof SUBSTRATE_NAMES)[number];
+
+/** The substrates computed per image of a sequence from the pixels kept (road.ts). */
+export const IMPUTED_SUBSTRATE_NAMES = ["road"] as const;
+export type ImputedSubstrateName = (typeof IMPUTED_SUBSTRATE_NAMES)[number];
+
+/** Every substrate of the deletion and insertion metrics: the fixed images, then the imputed ones. */
+export const ALL_SUBSTRATE_NAMES = [...SUBSTRATE_NAMES, ...IMPUTED_SUBSTRATE_NAMES] as const;
+export type AnySubstrateName = SubstrateName | ImputedSubstrateName;
+
+export function isAnySubstrateName(name: string): name is AnySubstrateName {
+  return (ALL_SUBSTRATE_NAMES as readonly string[]).includes(name);
+}
+
+export function checkAnySubstrate(name: string): AnySubstrateName {
+  if (!isAnySubstrateName(name)) throw new RangeError(`unknown substrate ${JSON.stringify(name)}: use one of ${ALL_SUBSTRATE_NAMES.join(", ")}`);
+  return name;
+}
 
 export function isSubstrateName(name: string): name is SubstrateName {
   return (SUBSTRATE_NAMES as readonly string[]).includes(name);
