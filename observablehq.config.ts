@@ -17,6 +17,7 @@ export default {
     {name: "GradCAM", path: "/pages/grad-cam"},
     {name: "Deletion score", path: "/pages/deletion-score"},
     {name: "Side by side", path: "/pages/side-by-side"},
+    {name: "Judging explanations", path: "/pages/judging-explanations"},
     {name: "Sanity checks", path: "/pages/sanity-checks"},
     {name: "Dataset-wide results", path: "/pages/dataset-wide-results"},
   ],

@@ -6,8 +6,8 @@
 import {beforeAll, describe, expect, it} from "vitest";
 import type * as TF from "@tensorflow/tfjs";
 import {sampleSeed} from "../src/lib/baselines.js";
-import {classLogit, classProbability, faithfulnessCorrelation, randomSubset, type Classifier} from "../src/lib/faithfulness-correlation.js";
-import {gradXInput} from "../src/lib/gradient.js";
+import {classLogit, classProbability, faithfulnessCorrelation, faithfulnessCorrelations, randomSubset, type Classifier} from "../src/lib/faithfulness-correlation.js";
+import {grad, gradXInput} from "../src/lib/gradient.js";
 import {noisyLinearImputation, ROAD_NOISE} from "../src/lib/road.js";
 import type {ResNet18} from "../src/lib/resnet18.js";
 import {pearson, seededRandom} from "../src/lib/statistics.js";
@@ -129,6 +129,22 @@ describe("on the ResNet-18 (64x64 copies)", () => {
     await expect(faithfulnessCorrelation(model, image, relevance, {subsets: 1})).rejects.toThrow(RangeError);
     await expect(faithfulnessCorrelation(model, image, relevance, {subsetSize: 64 * 64 + 1})).rejects.toThrow(RangeError);
     await expect(faithfulnessCorrelation(model, image, relevance.subarray(1))).rejects.toThrow(RangeError);
+    image.dispose();
+  });
+
+  it("several maps at once (the chapter's five methods) give each map's own result, from one set of forward passes", async () => {
+    const image = smallFixtureImage(2);
+    const maps = {grad: (await grad(model, image)).relevance, grad_x_input: (await gradXInput(model, image)).relevance};
+    let passes = 0;
+    const options = {subsets: 6, subsetSize: 200, seed: 3, batchSize: 6, onProgress: (done: number) => (passes = done)};
+    const together = await faithfulnessCorrelations(model, image, maps, options);
+    expect(passes).toBe(6); // one batch of 6 subsets for both maps
+    for (const key of ["grad", "grad_x_input"] as const) {
+      const alone = await faithfulnessCorrelation(model, image, maps[key], options);
+      expect(together[key].correlation).toBe(alone.correlation);
+      expect(Array.from(together[key].relevanceSums)).toEqual(Array.from(alone.relevanceSums));
+      expect(Array.from(together[key].drops)).toEqual(Array.from(alone.drops));
+    }
     image.dispose();
   });
 });

@@ -49,6 +49,18 @@ export interface ViewState {
   opacity: number;
   /** Clip relevance at this percentile of |r| before colouring (100 = no clipping). */
   clip: number;
+  /** Judging explanations: what removed pixels become, ROAD's imputation included. */
+  judgeSubstrate: string;
+  /** Faithfulness correlation: random subsets N. */
+  subsets: number;
+  /** Faithfulness correlation: pixels per subset k. */
+  subsetSize: number;
+  /** Max-sensitivity: perturbations N. */
+  perturbations: number;
+  /** Max-sensitivity: radius r, in 1/255 of the [0, 1] range (grey levels). */
+  radius: number;
+  /** Judging explanations: the seed of everything random there (subsets, perturbations, the random class). */
+  judgeSeed: number;
 }
 
 export type ViewKey = keyof ViewState;
@@ -75,11 +87,13 @@ const text = (fallback: string, pattern = /^[\w.\-]{0,200}$/): KeySpec<string> =
 });
 
 /** Ranges of the handout's sliders (also used by the pages' inputs). */
-export const RANGES = {S: [2, 32], M: [2, 256], D: [3, 100], noise: [0, 50], samples: [1, 50], stage: [0, 10], clip: [90, 100]} as const;
+export const RANGES = {S: [2, 32], M: [2, 256], D: [3, 100], noise: [0, 50], samples: [1, 50], stage: [0, 10], clip: [90, 100], subsets: [10, 200], subsetSize: [16, 8192], perturbations: [1, 20], radius: [0, 25]} as const;
 
 export const METHOD_KEYS = ["occlusion", "grad", "grad_x_input", "integrated_gradients", "grad_cam"] as const;
 export const METRIC_KEYS = ["deletion", "insertion"] as const;
 export const SUBSTRATE_KEYS = ["black", "mean", "blur"] as const;
+/** The substrates of Judging explanations: those of the deletion page, plus ROAD's noisy linear imputation. */
+export const JUDGE_SUBSTRATE_KEYS = ["black", "mean", "blur", "road"] as const;
 export const BASELINE_KEYS = ["black", "white", "blur", "uniform", "gaussian"] as const;
 export const SIGN_KEYS = ["signed", "absolute"] as const;
 export const COLORMAP_KEYS = ["magma", "viridis", "greys"] as const;
@@ -115,10 +129,16 @@ const SPECS: {[K in ViewKey]: KeySpec<ViewState[K]>} = {
   colormap: choice(COLORMAP_KEYS, "magma"),
   opacity: integer(0, 100, 85),
   clip: integer(RANGES.clip[0], RANGES.clip[1], 100),
+  judgeSubstrate: choice(JUDGE_SUBSTRATE_KEYS, "black"),
+  subsets: integer(RANGES.subsets[0], RANGES.subsets[1], 50),
+  subsetSize: integer(RANGES.subsetSize[0], RANGES.subsetSize[1], 1024),
+  perturbations: integer(RANGES.perturbations[0], RANGES.perturbations[1], 3),
+  radius: integer(RANGES.radius[0], RANGES.radius[1], 5),
+  judgeSeed: integer(0, 1e9, 0),
 };
 
 /** The order of keys in the hash. */
-const ORDER: ViewKey[] = ["image", "compare", "method", "target", "S", "M", "D", "seed", "metric", "substrate", "baseline", "noise", "samples", "stage", "sign", "colormap", "opacity", "clip"];
+const ORDER: ViewKey[] = ["image", "compare", "method", "target", "S", "M", "D", "seed", "metric", "substrate", "baseline", "noise", "samples", "stage", "sign", "colormap", "opacity", "clip", "judgeSubstrate", "subsets", "subsetSize", "perturbations", "radius", "judgeSeed"];
 
 const STORAGE_KEY = "explanation-methods-live:view";
 

@@ -141,9 +141,11 @@ export class ComputeEngine {
       onProgress: (done: number, total: number, label?: string) => {
         if (!signal.aborted) this.post({type: "progress", id, done, total, ...(label === undefined ? {} : {label})});
       },
-      // Moves the typed arrays of `value` to the page (those the worker keeps are copied).
+      // Copied, not moved: a compute function often sends the same arrays again
+      // (a growing set of rows, then the result); partial results are small
+      // snapshots, and the result, the bulk, is moved.
       partial: (value: unknown) => {
-        if (!signal.aborted) this.post({type: "partial", id, value}, transferables(value));
+        if (!signal.aborted) this.post({type: "partial", id, value});
       },
     };
     try {
@@ -154,7 +156,7 @@ export class ComputeEngine {
           if (signal.aborted) throw signal.reason;
           const next = await iterator.next();
           if (next.done) break;
-          // Copied, not moved: a generator may yield the same arrays again (a growing list).
+          // Copied, not moved, like partial results: a generator may yield the same arrays again.
           if (!signal.aborted) this.post({type: "partial", id, value: next.value});
         }
         this.post({type: "result", id, value: null});

@@ -7,7 +7,7 @@
 // insertionCurve for insertion), so the numbers shown are the library's.
 // Use: `await curves.get("grad_cam|-", id, relevance, {metric, substrate, steps, target})`.
 import type * as tfjs from "@tensorflow/tfjs";
-import {deletionStepOfPixel, metricCurve, prepareDeletion, prepareSubstituted, substrateImage, type CurvePartial, type MetricName, type MetricResult, type SubstrateName} from "../lib/index.js";
+import {deletionStepOfPixel, metricCurve, prepareDeletion, prepareSubstituted, substrateImage, type AnySubstrateName, type CurvePartial, type MetricName, type MetricResult, type RoadOptions, type SubstrateName} from "../lib/index.js";
 import type {Timed} from "./contract.js";
 import {thumbnails, type Thumbnails} from "./thumbnails.js";
 import {retained} from "./transfer.js";
@@ -15,7 +15,9 @@ import type {WorkerSession} from "./worker-session.js";
 
 export interface CurveRequest {
   metric: MetricName;
-  substrate: SubstrateName;
+  /** black, mean, blur, or ROAD's imputation ("road", with `road`'s seed and noise). */
+  substrate: AnySubstrateName;
+  road?: RoadOptions;
   /** Images on the curve, S. */
   steps: number;
   /** Class followed; undefined = the class predicted for the photo. */
@@ -30,7 +32,7 @@ export interface MetricCurves {
   /** The curve of `relevance` on photo `id` (cached under key, photo, metric, substrate, steps and target). */
   get(key: string, id: string, relevance: ArrayLike<number>, request: CurveRequest): Promise<Timed<MetricResult>>;
   /** Thumbnails of images `shown` of the sequence (deletion or insertion onto the substrate). */
-  images(id: string, relevance: ArrayLike<number>, request: Pick<CurveRequest, "metric" | "substrate" | "steps" | "signal">, shown: number[], size?: number): Promise<Thumbnails>;
+  images(id: string, relevance: ArrayLike<number>, request: Pick<CurveRequest, "metric" | "steps" | "signal"> & {substrate: SubstrateName}, shown: number[], size?: number): Promise<Thumbnails>;
 }
 
 const CACHE_LIMIT = 64;
@@ -39,15 +41,15 @@ export function metricCurves(session: WorkerSession): MetricCurves {
   const {tf, model} = session;
   const cache = new Map<string, Timed<MetricResult>>();
   return {
-    async get(key, id, relevance, {metric, substrate, steps, target, signal, onProgress, onPartial}) {
-      const fullKey = `${key}|${id}|${metric}|${substrate}|${steps}|${target ?? "-"}`;
+    async get(key, id, relevance, {metric, substrate, road, steps, target, signal, onProgress, onPartial}) {
+      const fullKey = `${key}|${id}|${metric}|${substrate}|${substrate === "road" ? JSON.stringify(road ?? {}) : ""}|${steps}|${target ?? "-"}`;
       const hit = cache.get(fullKey);
       if (hit) {
         onProgress?.(1, 1);
         return {...hit, cached: true};
       }
       const t0 = performance.now();
-      const value = await session.withImage(id, (image) => metricCurve(model, image, relevance, {metric, substrate, steps, target, signal, onProgress, onPartial}));
+      const value = await session.withImage(id, (image) => metricCurve(model, image, relevance, {metric, substrate, road, steps, target, signal, onProgress, onPartial}));
       const result = retained({value, ms: performance.now() - t0, cached: false});
       cache.set(fullKey, result);
       if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);

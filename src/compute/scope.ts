@@ -27,10 +27,10 @@
 // the function runs in another thread, and its only way back is its result
 // (and `partial`). Anything it needs from the page comes in `params`.
 //
-// The result and each `partial(value)` move their typed arrays to the page
-// (no copy), except the arrays the worker keeps (its caches, the photos),
-// which are copied: so never send the same fresh array twice. The values an
-// async generator yields (`stream`) are copied.
+// The result moves its typed arrays to the page (no copy), except the arrays
+// the worker keeps (its caches, the photos), which are copied. Partial
+// results (`partial(value)`, the values an async generator yields) are
+// copied: they are small snapshots, often sent again as they grow.
 import type * as tfjs from "@tensorflow/tfjs";
 import * as lib from "../lib/index.js";
 import type {NamedTensors, ResNet18} from "../lib/index.js";

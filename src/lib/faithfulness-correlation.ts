@@ -99,10 +99,25 @@ function checkOptions(options: FaithfulnessCorrelationOptions, pixels: number): 
   return {subsets, subsetSize, seed};
 }
 
-export async function faithfulnessCorrelation(model: Classifier, image: tf.Tensor3D, relevance: ArrayLike<number>, options: FaithfulnessCorrelationOptions = {}): Promise<FaithfulnessCorrelation> {
+/** The N subsets and the score drops when each is removed: the part of the metric that does not depend on the map. */
+export interface SubsetDrops {
+  subsets: number;
+  subsetSize: number;
+  seed: number;
+  substrate: AnySubstrateName;
+  target: number;
+  /** f(x), the unperturbed image's score. */
+  score: number;
+  /** The pixels (flat indices) of each subset. */
+  chosen: Uint32Array[];
+  /** f(x) - f(x with subset j replaced). */
+  drops: Float64Array;
+}
+
+/** N forward passes: the drops of the class's score when each seeded subset is replaced by the substrate. */
+export async function subsetDrops(model: Classifier, image: tf.Tensor3D, options: FaithfulnessCorrelationOptions = {}): Promise<SubsetDrops> {
   const [h, w, channels] = image.shape;
   const pixelCount = h * w;
-  if (relevance.length !== pixelCount) throw new RangeError(`relevance has ${relevance.length} values for a ${h}x${w} image`);
   const {subsets, subsetSize, seed} = checkOptions(options, pixelCount);
   const substrateName = checkAnySubstrate(options.substrate ?? "black");
   const noise = substrateName === "road" ? roadSettings(options.road).noise : 0;
@@ -117,14 +132,9 @@ export async function faithfulnessCorrelation(model: Classifier, image: tf.Tenso
   const original = (await scoreTensor.data())[0];
   scoreTensor.dispose();
 
-  // The subsets, drawn up front (cheap: N partial shuffles), and their relevance sums.
+  // The subsets, drawn up front (cheap: N partial shuffles).
   const streams = Array.from({length: subsets}, (_, j) => seededRandom(sampleSeed(seed, j)));
   const chosen = streams.map((random) => randomSubset(pixelCount, subsetSize, random));
-  const relevanceSums = Float64Array.from(chosen, (subset) => {
-    let s = 0;
-    for (const i of subset) s += relevance[i];
-    return s;
-  });
   const substrate = substrateName === "black" || substrateName === "road" ? null : substrateImage(image, substrateName);
   const pixels = substrateName === "road" ? ((await image.data()) as Float32Array) : null;
   try {
@@ -149,9 +159,39 @@ export async function faithfulnessCorrelation(model: Classifier, image: tf.Tenso
       (batch) => score(model, batch as tf.Tensor4D, target!),
       options,
     ));
-    const drops = Float64Array.from(scores, (s) => original - s);
-    return {correlation: pearson(relevanceSums, drops), subsets, subsetSize, seed, substrate: substrateName, target, score: original, relevanceSums, drops};
+    return {subsets, subsetSize, seed, substrate: substrateName, target, score: original, chosen, drops: Float64Array.from(scores, (s) => original - s)};
   } finally {
     substrate?.dispose();
   }
+}
+
+/** The metric for one map, from the drops already measured. */
+export function correlationWithDrops(drops: SubsetDrops, relevance: ArrayLike<number>): FaithfulnessCorrelation {
+  const relevanceSums = Float64Array.from(drops.chosen, (subset) => {
+    let s = 0;
+    for (const i of subset) s += relevance[i];
+    return s;
+  });
+  const {subsets, subsetSize, seed, substrate, target, score} = drops;
+  return {correlation: pearson(relevanceSums, drops.drops), subsets, subsetSize, seed, substrate, target, score, relevanceSums, drops: drops.drops};
+}
+
+export async function faithfulnessCorrelation(model: Classifier, image: tf.Tensor3D, relevance: ArrayLike<number>, options: FaithfulnessCorrelationOptions = {}): Promise<FaithfulnessCorrelation> {
+  const [h, w] = image.shape;
+  if (relevance.length !== h * w) throw new RangeError(`relevance has ${relevance.length} values for a ${h}x${w} image`);
+  return correlationWithDrops(await subsetDrops(model, image, options), relevance);
+}
+
+/**
+ * The metric for several maps of the same image and class (the five methods):
+ * the subsets and their drops depend only on the image, the class, N, k, the
+ * seed and the substrate, so the N forward passes are made once for all maps.
+ */
+export async function faithfulnessCorrelations<K extends string>(model: Classifier, image: tf.Tensor3D, relevances: Record<K, ArrayLike<number>>, options: FaithfulnessCorrelationOptions = {}): Promise<Record<K, FaithfulnessCorrelation>> {
+  const [h, w] = image.shape;
+  for (const [key, relevance] of Object.entries(relevances) as [K, ArrayLike<number>][]) {
+    if (relevance.length !== h * w) throw new RangeError(`relevance ${key} has ${relevance.length} values for a ${h}x${w} image`);
+  }
+  const drops = await subsetDrops(model, image, options);
+  return Object.fromEntries((Object.entries(relevances) as [K, ArrayLike<number>][]).map(([key, relevance]) => [key, correlationWithDrops(drops, relevance)])) as Record<K, FaithfulnessCorrelation>;
 }

@@ -54,9 +54,9 @@ export type MapFunction = (image: tf.Tensor3D, target: number, options?: RunOpti
 
 /**
  * Method `name` with fixed settings (`steps`: occlusion grid or IG steps,
- * default the handout's) as a MapFunction, for the metrics that explain
+ * default the handout's; `incremental`: occlusion's local recomputation) as a MapFunction, for the metrics that explain
  * other images (max-sensitivity) or other classes (random-logit test).
  */
-export function mapFunction(name: MethodName, model: ResNet18, settings: {steps?: number} = {}): MapFunction {
-  return async (image, target, options = {}) => (await explain(name, model, image, {...options, steps: settings.steps, target})).relevance;
+export function mapFunction(name: MethodName, model: ResNet18, settings: {steps?: number; incremental?: boolean} = {}): MapFunction {
+  return async (image, target, options = {}) => (await explain(name, model, image, {...options, steps: settings.steps, incremental: settings.incremental, target})).relevance;
 }
