@@ -43,9 +43,15 @@ describe("where the numbers came from", () => {
     );
     expect(statsSource(stats)).toBe(
       "Loaded from the file all.json (EXPLAIN_STATS_FROM, sha256 0123456789ab…) when this site was built (2025-12-05 10:00 UTC), not computed during the build: " +
-        "3,925 images from 3 shards computed between 2025-12-03 21:05 UTC and 2025-12-03 23:59 UTC by commit abcdef0123, protocol version 1, merged 2025-12-04 08:00 UTC. " +
+        "3,925 images from 3 shards that finished between 2025-12-03 21:05 UTC and 2025-12-03 23:59 UTC, by commit abcdef0123, protocol version 1, merged 2025-12-04 08:00 UTC. " +
         "The build checked that its model, settings and protocol version are this site's.",
     );
+  });
+
+  it("merged shards that finished in the same minute: one time, not a span", () => {
+    const part = (i: number) => ({file: `p${i}.json`, shard: `${i}/2`, finishedAt: `2025-12-03T21:05:0${i}Z`, rows: 6, seconds: 60, code: {commit: "abcdef0123456789", modified: false}});
+    const text = statsSource(result({kind: "merged", finishedAt: "2025-12-03T21:06:00Z", code: {commit: null, modified: null}, parts: [part(1), part(2)]}, 12));
+    expect(text).toBe("Computed while this site was built: 12 images, 2 shards that finished 2025-12-03 21:05 UTC, by commit abcdef0123, protocol version 1, merged 2025-12-03 21:06 UTC.");
   });
 
   it("a file of one run, without git: says the commit is unknown", () => {

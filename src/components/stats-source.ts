@@ -34,12 +34,19 @@ export function statsSource(stats: StatsResult): string {
   const times = parts.map((x) => x.finishedAt);
   const run =
     p.kind === "merged"
-      ? `${plural(parts.length, "shard")} computed ${times.length ? `between ${formatWhen(minIso(times))} and ${formatWhen(maxIso(times))} ` : ""}by ${formatCodes(parts.map((x) => x.code))}, ${protocol}, merged ${formatWhen(p.finishedAt)}`
+      ? `${plural(parts.length, "shard")} ${times.length ? `that finished ${timeSpan(times)}, ` : ""}by ${formatCodes(parts.map((x) => x.code))}, ${protocol}, merged ${formatWhen(p.finishedAt)}`
       : `one run that finished ${formatWhen(p.finishedAt)}${stats.images.cached ? ` (${plural(stats.images.cached, "row")} read from the per-image cache of earlier runs)` : ""}, by ${formatCode(p.code)}, ${protocol}`;
   if (p.loadedFrom) {
     return `Loaded from the file ${p.loadedFrom.file} (EXPLAIN_STATS_FROM, sha256 ${p.loadedFrom.sha256.slice(0, 12)}…) when this site was built (${formatWhen(p.loadedFrom.loadedAt)}), not computed during the build: ${n} from ${run}. The build checked that its model, settings and protocol version are this site's.`;
   }
   return `Computed while this site was built: ${n}, ${run}.`;
+}
+
+/** "between A and B", or "X" when both round to the same minute. */
+function timeSpan(isos: string[]): string {
+  const first = formatWhen(minIso(isos));
+  const last = formatWhen(maxIso(isos));
+  return first === last ? first : `between ${first} and ${last}`;
 }
 
 const minIso = (xs: string[]) => xs.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a));

@@ -1,5 +1,5 @@
 // Dataset-wide deletion statistics (the handout's last task): the deletion
-// AUC of every method on EXPLAIN_STATS_IMAGES validation images (default 80,
+// AUC of every method on EXPLAIN_STATS_IMAGES validation images (default 60,
 // balanced across classes; "all" = the 3,925-image split, a long job: see
 // README). Per-image results are cached in .cache/stats, so an unchanged
 // build recomputes nothing and an interrupted run resumes.

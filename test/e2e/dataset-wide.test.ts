@@ -43,11 +43,14 @@ it("shows the statistics of the build's data, with no console errors; screenshot
   expect(await page.textContent("body")).toContain(mean.toFixed(4));
   expect(await page.locator('[data-testid="per-class-table"] tbody tr').count()).toBe(10);
   expect(await page.textContent("body")).not.toContain("NaN");
-  // Where the numbers came from: this build computed them (no EXPLAIN_STATS_FROM in the test build).
+  // Where the numbers came from: computed by the build, or loaded from EXPLAIN_STATS_FROM's file.
   const source = await page.textContent('[data-testid="stats-source"]');
-  expect(source).toContain(`Computed while this site was built: ${stats.rows.length} image`);
+  const p = stats.provenance;
+  if (p.loadedFrom) expect(source).toContain(`Loaded from the file ${p.loadedFrom.file} (EXPLAIN_STATS_FROM`);
+  else expect(source).toContain(`Computed while this site was built: ${stats.rows.length} image`);
   expect(source).toContain(`protocol version ${stats.protocolVersion}`);
-  expect(source).toContain(stats.provenance.code.commit ? `commit ${stats.provenance.code.commit.slice(0, 10)}` : "unknown commit");
+  const code = p.kind === "merged" ? p.parts[0].code : p.code;
+  expect(source).toContain(code.commit ? `commit ${code.commit.slice(0, 10)}` : "unknown commit");
   // The handout's table beside ours: its published numbers, ours, the ranking comparison.
   const rows = page.locator('[data-testid="handout-comparison"] tbody tr');
   expect(await rows.count()).toBe(5);
