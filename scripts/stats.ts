@@ -1,21 +1,29 @@
-// npm run stats -- --images DIR --out FILE[.json|.csv] [--limit N|all] [--workers W] [--batch-size B] [--no-cache]
+// npm run stats -- --images DIR --out FILE[.json|.csv] [--limit N|all] [--shard K/N] [--workers W] [--batch-size B] [--no-cache]
 // Runs the dataset-wide deletion protocol on a folder in the Imagenette
-// layout (<dir>/<wnid>/*.JPEG) and writes one row per image.
+// layout (<dir>/<wnid>/*.JPEG) and writes one row per image; with a shard
+// (--shard, or a Slurm / Kubernetes array task) only that shard's images,
+// as a part for npm run stats:merge.
 import fs from "node:fs";
 import path from "node:path";
 import {parseArgs} from "node:util";
 import {computeStats, DEFAULT_WORKER_BATCH_SIZE, defaultWorkers, statsToCsv} from "../src/data/node/stats.js";
 import {resolveWeightsFile} from "../src/data/node/sources.js";
+import {resolveShard, SHARDS_ENV} from "../src/data/node/shards.js";
 import {HANDOUT_SETTINGS} from "../src/lib/methods.js";
 
-const USAGE = `usage: npm run stats -- --images DIR --out FILE [--limit N|all] [--workers W] [--batch-size B] [--weights PATH] [--format json|csv] [--no-cache]
+const USAGE = `usage: npm run stats -- --images DIR --out FILE [--limit N|all] [--shard K/N | --shards N] [--workers W] [--batch-size B] [--weights PATH] [--format json|csv] [--no-cache]
   --images   a folder in the Imagenette layout: DIR/<wnid>/*.JPEG
   --out      output file; the format follows its extension (.csv or .json) unless --format is given
   --limit    how many images, balanced across classes (default all)
+  --shard K/N  compute only the K-th of N shards (1 <= K <= N) of those images, as a JSON part for
+             npm run stats:merge. Without --shard, a Slurm job array task (SLURM_ARRAY_TASK_ID,
+             SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job pod (JOB_COMPLETION_INDEX, with the
+             count from --shards N or ${SHARDS_ENV}) computes its shard. --shard 1/1: the whole run.
   --workers  worker processes (default ${defaultWorkers()}: one per core)
   --batch-size  images per model call in a worker (default ${DEFAULT_WORKER_BATCH_SIZE}; results do not depend on it beyond float rounding)
-Settings are the handout's: occlusion ${HANDOUT_SETTINGS.occlusionSteps}, IG ${HANDOUT_SETTINGS.integratedGradientsSteps} steps, deletion ${HANDOUT_SETTINGS.deletionSteps} steps.
-JSON: {settings, model, images, rows: [{image, wnid, label, predicted, confidence, auc: {occlusion, grad, grad_x_input, grad_cam, integrated_gradients}, seconds}], run}.
+  --occlusion-steps S, --ig-steps M, --deletion-steps D  other settings than the handout's
+             (occlusion ${HANDOUT_SETTINGS.occlusionSteps}, IG ${HANDOUT_SETTINGS.integratedGradientsSteps} steps, deletion ${HANDOUT_SETTINGS.deletionSteps} steps); the site only shows files at the handout's
+JSON: {protocolVersion, settings, model, images, rows: [{image, wnid, label, predicted, confidence, auc: {occlusion, grad, grad_x_input, grad_cam, integrated_gradients}, seconds}], run, shard, provenance}.
 CSV: image,wnid,label,predicted,confidence,auc_occlusion,auc_grad,auc_grad_x_input,auc_grad_cam,auc_integrated_gradients`;
 
 function fail(message: string): never {
@@ -25,7 +33,7 @@ function fail(message: string): never {
 
 let values;
 try {
-  ({values} = parseArgs({options: {images: {type: "string"}, out: {type: "string"}, limit: {type: "string", default: "all"}, workers: {type: "string"}, "batch-size": {type: "string"}, weights: {type: "string"}, format: {type: "string"}, "no-cache": {type: "boolean"}, help: {type: "boolean"}}}));
+  ({values} = parseArgs({options: {images: {type: "string"}, out: {type: "string"}, limit: {type: "string", default: "all"}, workers: {type: "string"}, "batch-size": {type: "string"}, shard: {type: "string"}, shards: {type: "string"}, "occlusion-steps": {type: "string"}, "ig-steps": {type: "string"}, "deletion-steps": {type: "string"}, weights: {type: "string"}, format: {type: "string"}, "no-cache": {type: "boolean"}, help: {type: "boolean"}}}));
 } catch (e) {
   fail((e as Error).message);
 }
@@ -43,6 +51,25 @@ const batchSize = values["batch-size"] === undefined ? DEFAULT_WORKER_BATCH_SIZE
 if (!Number.isInteger(batchSize) || batchSize < 1) fail(`--batch-size must be a positive integer, got "${values["batch-size"]}"`);
 const format = values.format ?? (values.out.endsWith(".csv") ? "csv" : "json");
 if (format !== "csv" && format !== "json") fail(`--format must be json or csv, got "${format}"`);
+const setting = (name: "occlusion-steps" | "ig-steps" | "deletion-steps", fallback: number, min: number) => {
+  const raw = values[name];
+  const n = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}, got "${raw}"`);
+  return n;
+};
+const settings = {
+  occlusionSteps: setting("occlusion-steps", HANDOUT_SETTINGS.occlusionSteps, 1),
+  integratedGradientsSteps: setting("ig-steps", HANDOUT_SETTINGS.integratedGradientsSteps, 2),
+  deletionSteps: setting("deletion-steps", HANDOUT_SETTINGS.deletionSteps, 2),
+};
+let shard;
+try {
+  shard = resolveShard({shard: values.shard, shards: values.shards});
+} catch (e) {
+  fail((e as Error).message);
+}
+if (shard && format !== "json") fail(`a shard's part must be JSON (npm run stats:merge reads JSON): use --out FILE.json`);
+if (shard) process.stderr.write(`stats: this is shard ${shard.index}/${shard.count} (${shard.reason})\n`);
 
 try {
   const result = await computeStats({
@@ -51,11 +78,13 @@ try {
     limit,
     workers,
     batchSize,
+    settings,
+    shard: shard ? {index: shard.index, count: shard.count, detectedFrom: shard.detectedFrom} : null,
     cacheDir: values["no-cache"] ? null : undefined,
   });
   fs.mkdirSync(path.dirname(path.resolve(values.out)), {recursive: true});
   fs.writeFileSync(values.out, format === "csv" ? statsToCsv(result) : JSON.stringify(result, null, 1));
-  process.stderr.write(`wrote ${result.rows.length} rows to ${values.out} (${result.run.seconds.toFixed(0)} s, ${result.run.secondsPerImage.toFixed(2)} s/image with ${result.run.workers} worker(s))\n`);
+  process.stderr.write(`wrote ${result.rows.length} rows${shard ? ` (shard ${shard.index}/${shard.count})` : ""} to ${values.out} (${result.run.seconds.toFixed(0)} s, ${result.run.secondsPerImage.toFixed(2)} s/image with ${result.run.workers} worker(s))\n`);
 } catch (e) {
   process.stderr.write(`error: ${(e as Error).message}\n`);
   process.exit(1);

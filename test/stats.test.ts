@@ -1,17 +1,24 @@
 // The dataset-statistics loader code on the eight fixture images: its AUCs
 // must match the reference (auc_<method>_steps10) within 1e-3, and a second
-// run must come entirely from the cache.
+// run must come entirely from the cache. The build's loader must show that
+// run's file when EXPLAIN_STATS_FROM names it, and refuse it for another model.
+import {execFile} from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import {promisify} from "node:util";
 import {afterAll, expect, it} from "vitest";
 import {computeStats, selectImages, statsToCsv} from "../src/data/node/stats.js";
 import {METHOD_NAMES} from "../src/lib/methods.js";
+import {PROTOCOL_VERSION} from "../src/lib/protocol.js";
+import type {StatsResult} from "../src/lib/stats-format.js";
 import {meanInterval, shareBetter, std} from "../src/lib/statistics.js";
 import {fixture, index, SHARED, WEIGHTS} from "./helpers/fixtures.js";
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "stats-"));
 afterAll(() => fs.rmSync(work, {recursive: true, force: true}));
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+let fixtureRun: StatsResult | undefined;
 
 it("matches the fixture AUCs on the fixture images and resumes from its cache", async () => {
   // The fixture images, in the Imagenette layout.
@@ -47,6 +54,35 @@ it("matches the fixture AUCs on the fixture images and resumes from its cache", 
   const csv = statsToCsv(result).trim().split("\n");
   expect(csv[0]).toBe("image,wnid,label,predicted,confidence,auc_occlusion,auc_grad,auc_grad_x_input,auc_grad_cam,auc_integrated_gradients");
   expect(csv).toHaveLength(index.meta.images.length + 1);
+  expect(result.protocolVersion).toBe(PROTOCOL_VERSION);
+  expect(result.shard).toBeNull();
+  expect(result.provenance.kind).toBe("computed");
+  expect(Date.parse(result.provenance.finishedAt)).toBeGreaterThan(Date.parse("2025-01-01"));
+  fixtureRun = result;
+});
+
+it("the build's loader shows a finished file (EXPLAIN_STATS_FROM) and refuses one for another model", async () => {
+  expect(fixtureRun, "needs the first test's run").toBeDefined();
+  const loader = (file: string) => promisify(execFile)(path.join(ROOT, "node_modules", ".bin", "tsx"), ["src/data/deletion-stats.json.ts"], {
+    cwd: ROOT,
+    env: {...process.env, EXPLAIN_STATS_FROM: file, EXPLAIN_WEIGHTS: WEIGHTS},
+    maxBuffer: 64 << 20,
+  });
+  const good = path.join(work, "fixture-run.json");
+  fs.writeFileSync(good, JSON.stringify(fixtureRun));
+  const {stdout} = await loader(good);
+  const shown = JSON.parse(stdout) as StatsResult;
+  expect(shown.rows).toEqual(fixtureRun!.rows);
+  expect(shown.provenance).toMatchObject({kind: "computed", finishedAt: fixtureRun!.provenance.finishedAt, loadedFrom: {file: "fixture-run.json"}});
+  expect(shown.provenance.loadedFrom!.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+  // The same file, as if computed with torchvision's ImageNet weights.
+  const other = path.join(work, "other-model.json");
+  fs.writeFileSync(other, JSON.stringify({...fixtureRun, model: {file: "resnet18-f37072fd.pth", sha256: "f37072fd47e89c5e827621c5baffa7500819f7896bbacec160b1a16c560e07ec"}}));
+  const failed = await loader(other).then(() => null, (e) => e);
+  expect(failed?.code, "the loader must fail").toBe(1);
+  expect(failed.stdout).toBe("");
+  expect(failed.stderr).toMatch(/EXPLAIN_STATS_FROM=.*other-model.json is refused: the model differs: .*other-model.json was computed with resnet18-f37072fd.pth \(sha256 f37072fd47e89c5e…\), this site uses resnet18-imagenette.pth \(sha256 [0-9a-f]{16}…\)\. .*unset EXPLAIN_STATS_FROM/);
 });
 
 it("selects images balanced across classes", () => {

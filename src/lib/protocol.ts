@@ -32,6 +32,15 @@ export interface ProtocolSettings {
 
 export const DEFAULT_PROTOCOL_SETTINGS: ProtocolSettings = {...HANDOUT_SETTINGS};
 
+/**
+ * Version of the protocol's per-image results. Bump it with any change that
+ * alters a row of the dataset statistics (an AUC, the prediction, the
+ * confidence) for the same model and settings: it is part of the per-image
+ * cache key, and `npm run stats:merge` and EXPLAIN_STATS_FROM refuse files of
+ * another version, so numbers of two protocols never end up in one table.
+ */
+export const PROTOCOL_VERSION = 1;
+
 export interface ProtocolResult {
   logits: Float32Array;
   predicted: number;

@@ -9,32 +9,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
-import {METHOD_NAMES, type MethodName} from "../../lib/methods.js";
-import {DEFAULT_PROTOCOL_SETTINGS, type ProtocolSettings} from "../../lib/protocol.js";
-import {listImagenette, PROJECT_ROOT, type ImagenetteEntry} from "./sources.js";
+import {METHOD_NAMES} from "../../lib/methods.js";
+import {DEFAULT_PROTOCOL_SETTINGS, PROTOCOL_VERSION, type ProtocolSettings} from "../../lib/protocol.js";
+import {imageKey, type StatsResult, type StatsRow, type StatsShard} from "../../lib/stats-format.js";
+import {codeVersion} from "./code-version.js";
+import {listImagenette, PROJECT_ROOT, sourcesConfig, type ImagenetteEntry} from "./sources.js";
 import {loadCheckpoint} from "./model.js";
+import {shardImages} from "./shards.js";
 
-export interface StatsRow {
-  /** Image file name, e.g. ILSVRC2012_val_00009111.JPEG. */
-  image: string;
-  wnid: string;
-  label: number;
-  predicted: number;
-  /** Softmax probability of the predicted class. */
-  confidence: number;
-  auc: Record<MethodName, number>;
-  /** Seconds the protocol took for this image (in its worker). */
-  seconds: number;
-}
-
-export interface StatsResult {
-  settings: ProtocolSettings;
-  model: {file: string; sha256: string};
-  images: {folder: string; available: number; requested: number; computed: number; cached: number; skipped: string[]};
-  rows: StatsRow[];
-  /** Wall-clock seconds of this run and the worker count. */
-  run: {seconds: number; workers: number; secondsPerImage: number};
-}
+export type {StatsResult, StatsRow};
 
 export interface StatsOptions {
   imagesDir: string;
@@ -45,7 +28,10 @@ export interface StatsOptions {
   settings?: ProtocolSettings;
   /** Images per model call in each worker (default DEFAULT_WORKER_BATCH_SIZE). */
   batchSize?: number;
+  /** The per-image cache's root (default <EXPLAIN_CACHE or .cache>/stats); null: no cache. */
   cacheDir?: string | null;
+  /** Compute only this shard of the selection (see shards.ts); null or absent: all of it. */
+  shard?: Omit<StatsShard, "selection"> | null;
   log?: (line: string) => void;
 }
 
@@ -57,8 +43,12 @@ export interface StatsOptions {
  */
 export const DEFAULT_WORKER_BATCH_SIZE = 4;
 
-/** Default image count of a build: ~5.5 minutes on 2 cores (see README). */
-export const DEFAULT_BUILD_IMAGES = 30;
+/**
+ * Default image count of a build, 6 per class: as many as fit about 10
+ * minutes of loader time on a 2-core machine with both cores, at the 10.1 s
+ * per image measured there (a 100-image run, two workers; see README).
+ */
+export const DEFAULT_BUILD_IMAGES = 60;
 
 /** Reads EXPLAIN_STATS_IMAGES ("all" or a count) and EXPLAIN_STATS_WORKERS. */
 export function statsEnv(env: Record<string, string | undefined> = process.env): {limit: number | "all"; workers: number} {
@@ -99,8 +89,8 @@ export function selectImages(list: readonly ImagenetteEntry[], limit: number | "
 }
 
 function cacheKey(sha256: string, settings: ProtocolSettings): string {
-  const s = `${settings.occlusionSteps}-${settings.integratedGradientsSteps}-${settings.deletionSteps}`;
-  return `${sha256.slice(0, 16)}-o${settings.occlusionSteps}-ig${settings.integratedGradientsSteps}-d${settings.deletionSteps}-${createHash("sha256").update(s).digest("hex").slice(0, 6)}`;
+  const s = `${settings.occlusionSteps}-${settings.integratedGradientsSteps}-${settings.deletionSteps}-${PROTOCOL_VERSION}`;
+  return `${sha256.slice(0, 16)}-o${settings.occlusionSteps}-ig${settings.integratedGradientsSteps}-d${settings.deletionSteps}-p${PROTOCOL_VERSION}-${createHash("sha256").update(s).digest("hex").slice(0, 6)}`;
 }
 
 function cacheFile(dir: string, entry: ImagenetteEntry): string {
@@ -120,8 +110,11 @@ export async function computeStats(options: StatsOptions): Promise<StatsResult> 
   const settings = options.settings ?? DEFAULT_PROTOCOL_SETTINGS;
   const checkpoint = loadCheckpoint(options.weightsFile);
   const all = listImagenette(options.imagesDir, {onWarn: (m) => log(`warning: ${m}`)});
-  const selected = selectImages(all, options.limit);
-  const cacheDir = options.cacheDir === null ? null : path.join(options.cacheDir ?? path.join(PROJECT_ROOT, ".cache", "stats"), cacheKey(checkpoint.sha256, settings));
+  const selection = selectImages(all, options.limit);
+  const shard = options.shard ?? null;
+  const selected = shard ? shardImages(all, selection, shard) : selection;
+  // Default: <EXPLAIN_CACHE or .cache>/stats, so that array tasks on a shared volume share it.
+  const cacheDir = options.cacheDir === null ? null : path.join(options.cacheDir ?? path.join(sourcesConfig().cacheDir, "stats"), cacheKey(checkpoint.sha256, settings));
   if (cacheDir) fs.mkdirSync(cacheDir, {recursive: true});
 
   const rows = new Map<ImagenetteEntry, StatsRow>();
@@ -133,6 +126,7 @@ export async function computeStats(options: StatsOptions): Promise<StatsResult> 
   }
   const cachedCount = rows.size;
   const workers = Math.max(1, Math.min(options.workers ?? defaultWorkers(), todo.length || 1));
+  if (shard) log(`stats: shard ${shard.index}/${shard.count} (${shard.detectedFrom}): ${selected.length} of the ${selection.length} images`);
   log(`stats: ${selected.length} images from ${options.imagesDir} (${cachedCount} cached${cacheDir ? ` in ${path.relative(PROJECT_ROOT, cacheDir)}` : ""}), ${todo.length} to compute on ${workers} worker(s); settings occlusion ${settings.occlusionSteps}, IG ${settings.integratedGradientsSteps}, deletion ${settings.deletionSteps}`);
 
   const started = performance.now();
@@ -161,7 +155,13 @@ export async function computeStats(options: StatsOptions): Promise<StatsResult> 
         if (message.type === "row" && message.row) {
           const row: StatsRow = {image: path.basename(current.file), wnid: current.wnid, label: current.label, ...message.row};
           rows.set(current, row);
-          if (cacheDir) fs.writeFileSync(cacheFile(cacheDir, current), JSON.stringify(row));
+          if (cacheDir) {
+            // Written aside and renamed: array tasks sharing the cache on a shared volume never read half a file.
+            const file = cacheFile(cacheDir, current);
+            const temporary = `${file}.${process.pid}.tmp`;
+            fs.writeFileSync(temporary, JSON.stringify(row));
+            fs.renameSync(temporary, file);
+          }
           done++;
         } else if (message.type === "skip") {
           log(`warning: skipping ${current.file}: ${message.error}`);
@@ -178,11 +178,14 @@ export async function computeStats(options: StatsOptions): Promise<StatsResult> 
   const seconds = (performance.now() - started) / 1000;
   const ordered = selected.filter((e) => rows.has(e)).map((e) => rows.get(e)!);
   return {
+    protocolVersion: PROTOCOL_VERSION,
     settings,
     model: {file: path.basename(options.weightsFile), sha256: checkpoint.sha256},
     images: {folder: options.imagesDir, available: all.length, requested: selected.length, computed: todo.length - skipped.length, cached: cachedCount, skipped},
     rows: ordered,
     run: {seconds, workers, secondsPerImage: todo.length - skipped.length ? seconds / (todo.length - skipped.length) : 0},
+    shard: shard ? {index: shard.index, count: shard.count, detectedFrom: shard.detectedFrom, selection: selection.map((e) => imageKey({wnid: e.wnid, image: path.basename(e.file)}))} : null,
+    provenance: {kind: "computed", finishedAt: new Date().toISOString(), code: codeVersion()},
   };
 }
 

@@ -1,0 +1,151 @@
+// The dataset-wide statistics file: what `npm run stats` writes (a whole run
+// or one shard of a sharded run), what `npm run stats:merge` writes, and what
+// the Dataset-wide results page reads (src/data/deletion-stats.json). This is
+// the contract between the Node side and the page; it also holds the checks
+// that decide whether two files describe the same experiment (same model,
+// settings and protocol version), shared by the merge and by the build.
+import type {MethodName} from "./methods.js";
+import type {ProtocolSettings} from "./protocol.js";
+
+export interface StatsRow {
+  /** Image file name, e.g. ILSVRC2012_val_00009111.JPEG. */
+  image: string;
+  wnid: string;
+  label: number;
+  predicted: number;
+  /** Softmax probability of the predicted class. */
+  confidence: number;
+  auc: Record<MethodName, number>;
+  /** Seconds the protocol took for this image (in its worker). */
+  seconds: number;
+}
+
+/** Which code produced a file: the git commit of the project, if it was a git checkout. */
+export interface CodeVersion {
+  /** `git rev-parse HEAD`, or null outside a git checkout. */
+  commit: string | null;
+  /** True if tracked files differed from the commit (uncommitted changes); null when unknown. */
+  modified: boolean | null;
+}
+
+/** One shard of a sharded run (`npm run stats -- --shard K/N`, or a Slurm / Kubernetes array task). */
+export interface StatsShard {
+  /** 1..count. */
+  index: number;
+  count: number;
+  /** Where K/N came from. */
+  detectedFrom: "--shard" | "slurm" | "kubernetes";
+  /**
+   * Every image of the whole run (all shards), as `<wnid>/<file name>` in
+   * the run's order. Every part lists the same; the merge uses it to find
+   * missing images and to order the rows like an unsharded run.
+   */
+  selection: string[];
+}
+
+/** A part a merged file was made of. */
+export interface StatsPart {
+  /** The part's file name as given to the merge. */
+  file: string;
+  /** "K/N". */
+  shard: string;
+  finishedAt: string;
+  rows: number;
+  /** Wall-clock seconds of that part's run. */
+  seconds: number;
+  code: CodeVersion;
+}
+
+export interface StatsProvenance {
+  /** "computed": one run of `npm run stats` or of the build's loader; "merged": `npm run stats:merge` of shard parts. */
+  kind: "computed" | "merged";
+  /** When the run (or the merge) finished, ISO 8601. */
+  finishedAt: string;
+  /** The code of the run (of the merge, for a merged file; the parts' are in `parts`). */
+  code: CodeVersion;
+  /** Merged files: the parts, in shard order. */
+  parts?: StatsPart[];
+  /** Set by the build when the file came from EXPLAIN_STATS_FROM instead of being computed. */
+  loadedFrom?: {file: string; sha256: string; loadedAt: string};
+}
+
+export interface StatsResult {
+  /** PROTOCOL_VERSION (src/lib/protocol.ts) of the code that computed the rows. */
+  protocolVersion: number;
+  settings: ProtocolSettings;
+  model: {file: string; sha256: string};
+  images: {
+    folder: string;
+    /** Images in the folder. */
+    available: number;
+    /** Images this file was asked for (a shard's share for a part). */
+    requested: number;
+    computed: number;
+    /** Rows read from the per-image cache instead of computed. */
+    cached: number;
+    /** Files that could not be decoded. */
+    skipped: string[];
+  };
+  rows: StatsRow[];
+  /** Wall-clock seconds of this run and the worker count (merged: the parts' added up). */
+  run: {seconds: number; workers: number; secondsPerImage: number};
+  /** Set on a shard's part, null on a whole run and on a merged file. */
+  shard: StatsShard | null;
+  provenance: StatsProvenance;
+}
+
+/** An image's identity across parts: `<wnid>/<file name>` (file names need not be unique across classes). */
+export function imageKey(row: {wnid: string; image: string}): string {
+  return `${row.wnid}/${row.image}`;
+}
+
+export function describeSettings(s: ProtocolSettings): string {
+  return `occlusion ${s.occlusionSteps} x ${s.occlusionSteps}, integrated gradients ${s.integratedGradientsSteps} steps, deletion ${s.deletionSteps} steps`;
+}
+
+export function sameSettings(a: ProtocolSettings, b: ProtocolSettings): boolean {
+  return a.occlusionSteps === b.occlusionSteps && a.integratedGradientsSteps === b.integratedGradientsSteps && a.deletionSteps === b.deletionSteps;
+}
+
+/** What makes two files' numbers comparable: the model, the settings, the protocol. */
+export interface StatsIdentity {
+  protocolVersion: number;
+  settings: ProtocolSettings;
+  model: {file: string; sha256: string};
+}
+
+/**
+ * How `file` differs from `expected` (empty when it does not), one sentence
+ * per difference, naming both sides: `fileName` and `expectedName` say
+ * whose values they are ("parts/b.json", "this site").
+ */
+export function identityProblems(file: StatsIdentity, fileName: string, expected: StatsIdentity, expectedName: string): string[] {
+  const problems: string[] = [];
+  if (file.model.sha256 !== expected.model.sha256) {
+    problems.push(`the model differs: ${fileName} was computed with ${file.model.file} (sha256 ${file.model.sha256.slice(0, 16)}…), ${expectedName} uses ${expected.model.file} (sha256 ${expected.model.sha256.slice(0, 16)}…)`);
+  }
+  if (!sameSettings(file.settings, expected.settings)) {
+    problems.push(`the settings differ: ${fileName} has ${describeSettings(file.settings)}; ${expectedName} has ${describeSettings(expected.settings)}`);
+  }
+  if (file.protocolVersion !== expected.protocolVersion) {
+    problems.push(`the protocol version differs: ${fileName} has ${file.protocolVersion}, ${expectedName} has ${expected.protocolVersion}`);
+  }
+  return problems;
+}
+
+/**
+ * Checks that `value` has the fields of a StatsResult that the merge and the
+ * build rely on; throws an Error naming the first one missing.
+ */
+export function assertStatsResult(value: unknown, name: string): asserts value is StatsResult {
+  const v = value as Partial<StatsResult> | null;
+  const fix = "it must be the JSON written by `npm run stats` or `npm run stats:merge` of this version";
+  if (!v || typeof v !== "object") throw new Error(`${name} is not a statistics file: ${fix}`);
+  if (typeof v.protocolVersion !== "number") throw new Error(`${name} has no protocolVersion (written by an older version of npm run stats?): ${fix}`);
+  if (!v.settings || typeof v.settings.occlusionSteps !== "number") throw new Error(`${name} has no settings: ${fix}`);
+  if (!v.model || typeof v.model.sha256 !== "string") throw new Error(`${name} has no model sha256: ${fix}`);
+  if (!Array.isArray(v.rows)) throw new Error(`${name} has no rows: ${fix}`);
+  if (!v.images || !Array.isArray(v.images.skipped)) throw new Error(`${name} has no image counts: ${fix}`);
+  if (v.shard === undefined) throw new Error(`${name} has no shard field: ${fix}`);
+  if (!v.provenance) throw new Error(`${name} has no provenance: ${fix}`);
+}
