@@ -38,7 +38,7 @@ export class NoBackendError extends Error {
  * `prefer` (e.g. from `?backend=wasm` in the page URL) is tried first.
  * Throws NoBackendError (with every reason) if none works.
  */
-export async function selectBackend(prefer?: string | null): Promise<BackendInfo> {
+export async function selectBackend(prefer?: string | null, page: PageApis = {webgpu: true}): Promise<BackendInfo> {
   const t0 = performance.now();
   const order = [...BACKEND_ORDER];
   if (prefer && (order as string[]).includes(prefer)) {
@@ -47,7 +47,7 @@ export async function selectBackend(prefer?: string | null): Promise<BackendInfo
   }
   const skipped: BackendInfo["skipped"] = [];
   for (const name of order) {
-    const reason = await tryBackend(name, name === prefer);
+    const reason = await tryBackend(name, name === prefer, page);
     if (reason === null) return {name, skipped, ms: performance.now() - t0};
     skipped.push({name, reason});
   }
@@ -55,8 +55,8 @@ export async function selectBackend(prefer?: string | null): Promise<BackendInfo
 }
 
 /** null if `name` works, otherwise why not. `allowSoftware`: use a software GPU too. */
-async function tryBackend(name: BackendName, allowSoftware: boolean): Promise<string | null> {
-  const precheck = await unavailable(name, allowSoftware);
+async function tryBackend(name: BackendName, allowSoftware: boolean, page: PageApis): Promise<string | null> {
+  const precheck = await unavailable(name, allowSoftware, page);
   if (precheck) return precheck;
   try {
     if (!(await tf.setBackend(name))) return "failed to initialize (see the browser console for the cause)";
@@ -72,10 +72,10 @@ async function tryBackend(name: BackendName, allowSoftware: boolean): Promise<st
 }
 
 /** Cheap reasons a backend cannot work here, found before asking tfjs. */
-async function unavailable(name: BackendName, allowSoftware: boolean): Promise<string | null> {
+async function unavailable(name: BackendName, allowSoftware: boolean, page: PageApis): Promise<string | null> {
   if (!tf.findBackendFactory(name)) {
     // tfjs registers WebGPU only where navigator.gpu exists; some browsers have it on the page but not in workers.
-    if (name === "webgpu") return typeof document === "undefined" ? `${IN_WORKER_UNAVAILABLE} (navigator.gpu is missing here)` : "this browser has no WebGPU (navigator.gpu is missing)";
+    if (name === "webgpu") return typeof document === "undefined" && page.webgpu ? `${IN_WORKER_UNAVAILABLE} (navigator.gpu is missing here)` : "this browser has no WebGPU (navigator.gpu is missing)";
     return "not registered in this build";
   }
   if (name === "webgpu") {
@@ -101,6 +101,11 @@ async function unavailable(name: BackendName, allowSoftware: boolean): Promise<s
     if (renderer && SOFTWARE_RENDERER.test(renderer)) return `WebGL runs in software here (${renderer}): slower than WebAssembly`;
   }
   return null;
+}
+
+/** What the page (not the worker) has: a worker without navigator.gpu on a page with it lacks WebGPU only in workers. */
+export interface PageApis {
+  webgpu: boolean;
 }
 
 /** The reason a GPU backend gets when a worker lacks what it needs (the page may still have it: client.ts). */

@@ -348,6 +348,7 @@ export class ComputeClient {
         type: "init",
         files: this.options.files,
         preferBackend: preferBackend ?? this.options.search.get("backend"),
+        pageHasWebGPU: typeof navigator !== "undefined" && Boolean((navigator as Navigator & {gpu?: unknown}).gpu),
         threads: this.threads,
         batchSize: positiveInteger(this.options.search.get("batch")),
         abortFlag: this.abortFlag,

@@ -95,6 +95,8 @@ export interface InitRequest {
   files: ComputeFiles;
   /** `?backend=` of the page: tried first. */
   preferBackend: string | null;
+  /** Whether the page has navigator.gpu (to tell "no WebGPU in this browser" from "none in its workers"). */
+  pageHasWebGPU: boolean;
   /** wasm threads to use (from `?threads=` or the cores), when the page is cross-origin isolated. */
   threads: number;
   /** `?batch=` of the page, or null (the library's default). */

@@ -82,7 +82,7 @@ export class ComputeEngine {
       // Threads need SharedArrayBuffer (cross-origin isolation); tfjs falls back to one thread without it.
       // (On the page's main thread the page's navigator is not ours to change: tfjs's own count.)
       if (isolated && this.where === "worker") useWasmThreads(Math.max(1, request.threads));
-      const backend = await selectBackend(request.preferBackend);
+      const backend = await selectBackend(request.preferBackend, {webgpu: request.pageHasWebGPU});
       const cpu = backend.name === "wasm" || backend.name === "cpu";
       // CPU backends: reads return to the event loop (cancel messages get through),
       // and a small first batch shows a first partial result early. GPU backends:

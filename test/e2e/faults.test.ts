@@ -8,17 +8,24 @@
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
-import {CHROMIUM_ARGS, launchBrowser, requireDist, screenshot, serveDist} from "./helpers.js";
+import {CHROMIUM_ARGS, launchBrowser, requireDist, screenshot, serveDist, settled} from "./helpers.js";
 import {canvasDigest, captions, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 /** Every page of the report that computes something. */
 const ALL_PAGES = ["dataset-and-model", "occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score", "side-by-side", "sanity-checks"] as const;
 
-/** Removes WebGPU (navigator.gpu) and WebGL (canvas contexts) before any page script runs; optionally WebAssembly too. */
+/**
+ * Removes WebGPU (navigator.gpu) and WebGL (canvas contexts) before any
+ * script runs; optionally WebAssembly too. The same code serves the page and
+ * the compute worker (which chooses the backend): Navigator or
+ * WorkerNavigator, HTMLCanvasElement or OffscreenCanvas, whichever exist.
+ */
 function withoutGpuApis({wasm = true}: {wasm?: boolean} = {}): string {
   return `(() => {
-    Object.defineProperty(Navigator.prototype, "gpu", {get: () => undefined, configurable: true});
-    for (const C of [HTMLCanvasElement, globalThis.OffscreenCanvas].filter(Boolean)) {
+    for (const N of [globalThis.Navigator, globalThis.WorkerNavigator].filter(Boolean)) {
+      Object.defineProperty(N.prototype, "gpu", {get: () => undefined, configurable: true});
+    }
+    for (const C of [globalThis.HTMLCanvasElement, globalThis.OffscreenCanvas].filter(Boolean)) {
       const original = C.prototype.getContext;
       C.prototype.getContext = function (type, ...rest) {
         return /webgl|webgpu/i.test(String(type)) ? null : original.call(this, type, ...rest);
@@ -26,6 +33,16 @@ function withoutGpuApis({wasm = true}: {wasm?: boolean} = {}): string {
     }
     ${wasm ? "" : "delete globalThis.WebAssembly;"}
   })();`;
+}
+
+/** A browser without those APIs: in its pages (init script) and in the compute worker (its script, prefixed). */
+async function withoutApis(context: BrowserContext, options: {wasm?: boolean} = {}): Promise<void> {
+  const script = withoutGpuApis(options);
+  await context.addInitScript(script);
+  await context.route(/compute-worker\.[0-9a-f]+\.js$/, async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({response, body: `${script}\n${await response.text()}`});
+  });
 }
 
 let site: Awaited<ReturnType<typeof serveDist>>;
@@ -49,11 +66,18 @@ async function open(context: BrowserContext, path: string): Promise<{page: Page;
     if (m.type() === "error") problems.push(`console error: ${m.text()}`);
   });
   page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  // The first visit reloads once (the service worker that isolates the site): what the page going away reports is not a problem.
+  page.on("requestfailed", (r) => {
+    if (r.failure()?.errorText !== "net::ERR_ABORTED") problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`);
+  });
   page.on("response", (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) problems.length = 0;
+  });
   await page.goto(`${site.url}/pages/${path}`, {waitUntil: "load"});
+  await settled(page);
   return {page, problems};
 }
 
@@ -87,7 +111,7 @@ describe("a browser with neither WebGPU nor WebGL", () => {
   let context: BrowserContext;
   beforeAll(async () => {
     context = await browser.newContext({viewport: {width: 1200, height: 900}});
-    await context.addInitScript(withoutGpuApis());
+    await withoutApis(context);
   });
   afterAll(async () => context?.close());
 
@@ -122,7 +146,7 @@ describe("a browser with neither WebGPU nor WebGL", () => {
 describe("a browser without WebGPU, WebGL or WebAssembly", () => {
   it("falls back to the plain-JavaScript cpu backend, says so, and still computes GradCAM", async () => {
     const context = await browser.newContext({viewport: {width: 1200, height: 900}});
-    await context.addInitScript(withoutGpuApis({wasm: false}));
+    await withoutApis(context, {wasm: false});
     const {page, problems} = await open(context, "grad-cam");
     const b = await badge(page);
     expect(b.backend).toBe("cpu");
