@@ -56,6 +56,7 @@ const PROBE = `(() => {
 interface PageResult {
   page: string;
   figures: Record<string, number>;
+  renders?: Record<string, number>;
   longestTaskMs: number | null;
   longestGapMs: number | null;
   blockedMs: number | null;
@@ -74,6 +75,11 @@ async function waitAll(page: Page, timeout = 600_000): Promise<void> {
 
 async function figureTimes(page: Page): Promise<Record<string, number>> {
   return page.$$eval('[data-testid="figure-caption"]', (els) => Object.fromEntries((els as HTMLElement[]).filter((e) => e.dataset.state === "ready").map((e) => [e.dataset.figure!, Number(e.dataset.ms)])));
+}
+
+/** The longest drawing of each figure on the main thread (data-render-ms; newer builds only). */
+async function renderTimes(page: Page): Promise<Record<string, number>> {
+  return page.$$eval('[data-testid="figure-caption"]', (els) => Object.fromEntries((els as HTMLElement[]).filter((e) => e.dataset.renderMs !== undefined).map((e) => [e.dataset.figure!, Number(e.dataset.renderMs)])));
 }
 
 /** Longest task and heartbeat gap inside [from, to] (page clock). */
@@ -124,7 +130,7 @@ async function measure(base: string, chapter: string): Promise<PageResult> {
     if (!slider) {
       await waitAll(page);
       const [from, to] = await computeWindow(page);
-      return {page: chapter, figures: await figureTimes(page), ...(await responsiveness(page, from, to)), where: await where(page)};
+      return {page: chapter, figures: await figureTimes(page), renders: await renderTimes(page), ...(await responsiveness(page, from, to)), where: await where(page)};
     }
     // Occlusion, S = 6 computing; once its first partial result shows, move the slider to 7.
     await page.waitForFunction(() => Number((document.querySelector('[data-testid="figure-caption"][data-figure="occlusion-map"]') as HTMLElement | null)?.dataset.partials ?? 0) >= 1 || document.querySelector('[data-testid="figure-caption"][data-figure="occlusion-map"][data-state="ready"]'), null, {timeout: 600_000, polling: 20});
@@ -178,6 +184,7 @@ try {
     results.push({
       page: all[0].page,
       figures,
+      renders: all[0].renders,
       longestTaskMs: pick((r) => r.longestTaskMs),
       longestGapMs: pick((r) => r.longestGapMs),
       blockedMs: pick((r) => r.blockedMs),
@@ -198,4 +205,6 @@ for (const r of results) {
   const slider = "firstPartialMs" in r ? `${fmt(r.firstPartialMs)} / ${fmt(r.oldStoppedMs)} / ${fmt(r.newReadyMs)}` : "";
   console.log(`| ${r.page} | ${r.where} | ${figures} | ${fmt(r.longestTaskMs)} | ${fmt(r.longestGapMs)} | ${fmt(r.blockedMs)} | ${slider} |`);
 }
+const renders = results.filter((r) => r.renders && Object.keys(r.renders).length);
+if (renders.length) console.log(`\nlongest drawing of a figure on the main thread (first run): ${renders.map((r) => `${r.page}: ${Object.entries(r.renders!).map(([k, ms]) => `${k} ${fmt(ms)}`).join(", ")}`).join("; ")}`);
 if (values.json) fs.writeFileSync(values.json, JSON.stringify(results, null, 1));

@@ -19,15 +19,16 @@
 //   data-state (idle | waiting | running | ready | error), data-ms,
 //   data-backend (the backend's name), data-where (the caption's "where"),
 //   data-params (JSON of the parameters of the result shown), data-partials
-//   (partial results drawn for it); [data-testid="figure-start"] buttons.
+//   (partial results drawn for it), data-render-ms (the longest drawing of a
+//   result or partial result so far); [data-testid="figure-start"] buttons.
 
 export interface LiveContext {
   /** Aborted when a newer update arrives. Pass it to the library's `signal`. */
   signal: AbortSignal;
   /** Pass as the library's `onProgress`; `label` overrides the status text. */
   onProgress: (done: number, total: number, label?: string) => void;
-  /** Paints an intermediate result (progressive figures), if still current. */
-  partial: (content: Node) => void;
+  /** Paints an intermediate result (progressive figures) with `renderPartial`, if still current. */
+  partial: (value: unknown) => void;
 }
 
 export interface LiveOptions<P, R> {
@@ -37,6 +38,8 @@ export interface LiveOptions<P, R> {
   compute: (params: P, context: LiveContext) => Promise<R>;
   /** The figure body for a result. */
   render: (result: R, params: P) => Node;
+  /** The figure body for a partial result (what `compute` passes to `partial`); default: nothing drawn. */
+  renderPartial?: (value: any, params: P) => Node;
   /** What was computed, e.g. "occlusion, S = 6" (the caption adds time and backend). */
   describe: (result: R, params: P) => string;
   /** Where it computed, for the caption ("wasm, 2 threads"; the backend's name first), read when a computation ends. */
@@ -162,9 +165,9 @@ export class LiveFigure<P, R> {
         onProgress: (done, total, label) => {
           if (current()) this.showStatus(label ?? this.options.working?.(params) ?? "computing…", done, total);
         },
-        partial: (content) => {
-          if (!current()) return;
-          this.body.replaceChildren(content);
+        partial: (value) => {
+          if (!current() || !this.options.renderPartial) return;
+          this.body.replaceChildren(this.timed(() => this.options.renderPartial!(value, params)));
           this.caption.dataset.partials = String(++this.partials);
         },
       };
@@ -175,7 +178,7 @@ export class LiveFigure<P, R> {
         const result = await this.options.compute(params, context);
         const ms = performance.now() - t0;
         if (!current()) return;
-        this.body.replaceChildren(this.options.render(result, params));
+        this.body.replaceChildren(this.timed(() => this.options.render(result, params)));
         this.last = {key: computeKey, result, ms};
         this.finish(`${this.options.describe(result, params)}: ${formatMs(ms)} · ${this.options.backend()}`, ms, key);
       } catch (e) {
@@ -186,6 +189,15 @@ export class LiveFigure<P, R> {
         if (this.controller === controller) this.controller = null;
       }
     });
+  }
+
+  /** Draws, and keeps the longest drawing time in data-render-ms (main-thread work per figure: bench:page reads it). */
+  private timed(draw: () => Node): Node {
+    const t0 = performance.now();
+    const node = draw();
+    const ms = performance.now() - t0;
+    this.caption.dataset.renderMs = String(Math.max(Number(this.caption.dataset.renderMs ?? 0), Math.round(ms)));
+    return node;
   }
 
   private waitForClick(label: string, params: P, generation: number, key: string, computeKey: string): void {

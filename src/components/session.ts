@@ -29,7 +29,7 @@ export type MethodKey = Runtime.MethodName;
 export type {Timed} from "../compute/contract.js";
 
 /** A live figure whose computation runs in the compute worker. */
-export interface ComputeFigureOptions<P, R> extends Omit<LiveOptions<P, R>, "backend" | "compute" | "startOnClick"> {
+export interface ComputeFigureOptions<P, R> extends Omit<LiveOptions<P, R>, "backend" | "compute" | "startOnClick" | "renderPartial"> {
   /** Runs in the compute worker (see scope.ts): self-contained but for `uses`. */
   compute: (params: P, context: {signal: AbortSignal; onProgress: (done: number, total: number, label?: string) => void; partial: (value: any) => void}) => Promise<R>;
   /** Functions of the page that `compute` calls, and values it reads. */
@@ -97,13 +97,14 @@ export async function startSession(rt: RuntimeModule, gallery: GalleryMeta, pixe
     live<P, R>({compute, uses, renderPartial, heavy, ...options}: ComputeFigureOptions<P, R>) {
       return new LiveFigure<P, R>({
         ...options,
+        renderPartial,
         backend: where,
         compute: (params, context) =>
           client.run<R>(compute as (...args: never[]) => unknown, params, {
             uses,
             signal: context.signal,
             onProgress: context.onProgress,
-            onPartial: renderPartial ? (value) => context.partial(renderPartial(value, params)) : undefined,
+            onPartial: renderPartial ? context.partial : undefined,
           }),
         startOnClick: heavy && (async (params: P) => ((await client.ready()) && isCpu(client.report) ? heavy(params) : null)),
       });
@@ -117,6 +118,11 @@ export async function startSession(rt: RuntimeModule, gallery: GalleryMeta, pixe
     },
   };
   return session;
+}
+
+/** Stand-ins for the compute worker's names, for a page without a session (see Session.tf). */
+export function workerNames(): {tf: WorkerOnly; model: WorkerOnly} {
+  return {tf: workerOnly("tf"), model: workerOnly("model")};
 }
 
 /** A page-side stand-in for a name that exists only in the compute worker. */

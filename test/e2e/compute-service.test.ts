@@ -163,6 +163,8 @@ describe("faults", () => {
       expect(message).toMatch(/compute worker stopped/);
       expect(message).toMatch(/change a setting/);
       await setRange(page, "grid size S", 3);
+      // The change reaches the figures a moment later (the page's cells rerun): then no figure is in error any more.
+      await page.waitForFunction(() => !document.querySelector('[data-testid="figure-caption"][data-state="error"]'), null, {timeout: 60_000});
       await waitForFigures(page, {figure: "occlusion-map", params: {S: 3}});
       await screenshot(page, "compute-crash-recovered.png");
     } finally {

@@ -212,18 +212,21 @@ describe("Deletion score: metric and substrate", () => {
   });
 
   it("times one insertion curve (S = 10, blurred copy) in the page; no console errors", async () => {
-    const runtime = await page.$eval('link[rel="modulepreload"][href*="_bundle/runtime"]', (l) => (l as HTMLLinkElement).href);
-    const result = (await page.evaluate(`import(${JSON.stringify(runtime)}).then(async (rt) => {
-      const {model} = await rt.loadModel();
-      const image = rt.tf.randomUniform([224, 224, 3], 0, 1, "float32", 7);
+    // A compute function shipped to the page's compute worker, like a chapter's.
+    const source = `async () => {
+      const image = tf.randomUniform([224, 224, 3], 0, 1, "float32", 7);
       const relevance = Float32Array.from({length: 224 * 224}, (_, i) => Math.sin(i / 97));
-      const before = rt.tf.memory().numTensors;
+      const before = tf.memory().numTensors;
       const t0 = performance.now();
-      const r = await rt.insertionCurve(model, image, relevance, {steps: 10, substrate: "blur"});
+      const r = await insertionCurve(model, image, relevance, {steps: 10, substrate: "blur"});
       const ms = performance.now() - t0;
       image.dispose();
-      return {ms, auc: r.auc, backend: rt.tf.getBackend(), leaked: rt.tf.memory().numTensors - before + 1};
-    })`)) as {ms: number; auc: number; backend: string; leaked: number};
+      return {ms, auc: r.auc, backend: tf.getBackend(), leaked: tf.memory().numTensors - before + 1};
+    }`;
+    const result = (await page.evaluate(
+      (source) => (globalThis as unknown as {__explainCompute: {run(fn: unknown, params: unknown): Promise<unknown>}}).__explainCompute.run(new Function(`return ${source}`)(), null),
+      source,
+    )) as {ms: number; auc: number; backend: string; leaked: number};
     console.log(`insertion curve S = 10 in the page: ${result.ms.toFixed(0)} ms on ${result.backend}`);
     expect(Number.isFinite(result.auc)).toBe(true);
     expect(result.leaked).toBe(0);
