@@ -83,12 +83,12 @@ export async function* withArrivalTimes<T extends {predictions: Prediction[]}>(v
   }
 }
 
-/** "first prediction after 1.2 s · webgl" (seconds since the page started loading). */
+/** "first prediction after 1.2 s · webgl" (seconds since the page started loading; `backend` says where: "wasm, 2 threads"). */
 export function firstPrediction(ms: number | undefined, backend: string): HTMLElement {
   const el = document.createElement("p");
   el.className = "first-prediction";
   el.dataset.testid = "first-prediction";
-  el.dataset.backend = backend;
+  el.dataset.backend = backend.split(",")[0]; // "wasm, 2 threads": the backend's name first
   if (ms === undefined) {
     el.textContent = `waiting for the first prediction · ${backend}`;
   } else {

@@ -14,7 +14,7 @@ import type {Browser, BrowserContext, Page} from "playwright-core";
 import {occlusion} from "../../src/lib/occlusion.js";
 import {integratedGradients} from "../../src/lib/integrated-gradients.js";
 import {setBatchPolicy} from "../../src/lib/explanation.js";
-import {launchBrowser, requireDist, screenshot, serveDist, settled} from "./helpers.js";
+import {launchBrowser, requireDist, screenshot, serveDist, settled, watchProblems} from "./helpers.js";
 import {captions, setRange, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 let site: Awaited<ReturnType<typeof serveDist>>;
@@ -51,14 +51,7 @@ async function open(path: string, {init = [], route, serviceWorkers = "allow"}: 
   for (const script of init) await context.addInitScript(script);
   await route?.(context);
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-  });
-  page.on("framenavigated", (frame) => {
-    if (frame === page.mainFrame()) problems.length = 0;
-  });
+  const problems = watchProblems(page);
   await page.goto(`${site.url}${path}`, {waitUntil: "load"});
   await settled(page);
   return {context, page, problems};

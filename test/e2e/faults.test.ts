@@ -8,7 +8,7 @@
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
-import {CHROMIUM_ARGS, launchBrowser, requireDist, screenshot, serveDist, settled} from "./helpers.js";
+import {CHROMIUM_ARGS, launchBrowser, requireDist, screenshot, serveDist, settled, watchProblems} from "./helpers.js";
 import {canvasDigest, captions, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 /** Every page of the report that computes something. */
@@ -61,21 +61,7 @@ afterAll(async () => {
 
 async function open(context: BrowserContext, path: string): Promise<{page: Page; problems: string[]}> {
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
-  // The first visit reloads once (the service worker that isolates the site): what the page going away reports is not a problem.
-  page.on("requestfailed", (r) => {
-    if (r.failure()?.errorText !== "net::ERR_ABORTED") problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`);
-  });
-  page.on("response", (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  page.on("framenavigated", (frame) => {
-    if (frame === page.mainFrame()) problems.length = 0;
-  });
+  const problems = watchProblems(page);
   await page.goto(`${site.url}/pages/${path}`, {waitUntil: "load"});
   await settled(page);
   return {page, problems};

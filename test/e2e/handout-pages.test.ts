@@ -10,7 +10,7 @@
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
-import {CHROMIUM_ARGS, launchBrowser, requireDist, screenshot, serveDist} from "./helpers.js";
+import {CHROMIUM_ARGS, launchBrowser, requireDist, screenshot, serveDist, settled, watchProblems} from "./helpers.js";
 import {canvasDigest, captions, setRange, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const PAGES = ["occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score"] as const;
@@ -23,16 +23,9 @@ const pages = new Map<string, {page: Page; problems: string[]; ms: number}>();
 /** Opens a page in the shared context (shared localStorage) and records problems. */
 async function open(path: string): Promise<{page: Page; problems: string[]}> {
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-  page.on("response", (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
+  const problems = watchProblems(page);
   await page.goto(`${site.url}/pages/${path}`, {waitUntil: "load"});
+  await settled(page);
   return {page, problems};
 }
 
@@ -53,6 +46,9 @@ describe("method chapters", () => {
     it(`${name}: loads, computes its figures without errors, screenshot`, async () => {
       const t0 = Date.now();
       const {page, problems} = await open(name);
+      await waitForFigures(page, {timeout: 240_000});
+      // The heavy extras wait for a click on the CPU backends: a reader starts them.
+      for (const start of await page.$$('[data-testid="figure-start"]')) await start.click();
       const all = await waitForFigures(page, {timeout: 240_000});
       const ms = Date.now() - t0;
       pages.set(name, {page, problems, ms});
@@ -102,8 +98,8 @@ describe("interaction", () => {
     await setRange(page, "grid size S", 32);
     await page.waitForFunction(() => /\d+ \/ 1024/.test(document.querySelector('[data-figure="occlusion-map"] .live-figure__status')?.textContent ?? ""), null, {timeout: 60_000});
     const progress = await page.textContent('[data-figure="occlusion-map"] .live-figure__status');
-    // The previous map stays on screen meanwhile.
-    expect(await page.$('[data-figure="occlusion-map"] canvas[data-testid="heatmap"]')).not.toBeNull();
+    // Meanwhile the grid of S = 32 fills in, batch by batch.
+    await page.waitForSelector('[data-figure="occlusion-map"] [data-testid="occlusion-partial"]', {timeout: 60_000});
     await setRange(page, "grid size S", 3);
     const t0 = Date.now();
     await waitForFigures(page, {figure: "occlusion-map", params: {S: 3}, timeout: 120_000});
@@ -158,6 +154,7 @@ describe("interaction", () => {
     // A link with a hash opens that photo, whatever was remembered.
     const linked = await context.newPage();
     await linked.goto(`${site.url}/pages/grad-cam#image=${current}&target=-1`);
+    await settled(linked);
     await linked.waitForSelector('[data-testid="image-picker"]');
     expect(await linked.getAttribute('[data-testid="image-picker"]', "data-value")).toBe(current);
     await linked.close();

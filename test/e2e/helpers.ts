@@ -128,28 +128,39 @@ export async function launchBrowser(args: string[] = CHROMIUM_ARGS): Promise<Bro
  */
 export async function openPage(browser: Browser, url: string, {width = 1200, height = 900} = {}): Promise<{page: Page; problems: () => string[]; consoleLines: string[]}> {
   const page = await browser.newPage({viewport: {width, height}});
-  const errors: string[] = [];
   const consoleLines: string[] = [];
+  page.on("console", (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+  const errors = watchProblems(page);
+  await page.goto(url, {waitUntil: "load"});
+  await settled(page);
+  return {page, problems: () => [...errors], consoleLines};
+}
+
+/**
+ * What goes wrong on a page, as it happens: console errors, uncaught
+ * exceptions, failed requests and HTTP errors (the returned array fills in).
+ * The first visit of a browser profile registers the service worker that
+ * isolates the site and reloads the page once (src/compute/isolation.ts):
+ * requests of the page that goes away end as ERR_ABORTED, and what it
+ * reported is not the page's: the list starts again with each document.
+ */
+export function watchProblems(page: Page): string[] {
+  const errors: string[] = [];
   page.on("console", (m) => {
-    consoleLines.push(`${m.type()}: ${m.text()}`);
     if (m.type() === "error") errors.push(`console error: ${m.text()}`);
   });
   page.on("pageerror", (e) => errors.push(`uncaught: ${e.message}`));
-  // The first visit registers the service worker that isolates the site and
-  // reloads the page once (src/compute/isolation.ts): requests of the page
-  // that goes away end as ERR_ABORTED, and its problems are not the page's.
   page.on("requestfailed", (r) => {
     if (r.failure()?.errorText !== "net::ERR_ABORTED") errors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`);
   });
   page.on("response", (r) => {
     if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`);
   });
-  page.on("framenavigated", (frame) => {
-    if (frame === page.mainFrame()) errors.length = 0;
+  // A new document (not a change of the hash, which is a navigation too): start again.
+  page.on("request", (r) => {
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) errors.length = 0;
   });
-  await page.goto(url, {waitUntil: "load"});
-  await settled(page);
-  return {page, problems: () => [...errors], consoleLines};
+  return errors;
 }
 
 /** Waits until the page has settled its cross-origin isolation (after the one reload of a first visit). */

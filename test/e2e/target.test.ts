@@ -4,7 +4,7 @@
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {afterAll, beforeAll, expect, it} from "vitest";
 import type {Browser} from "playwright-core";
-import {launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
+import {launchBrowser, openPage, requireDist, screenshot, serveDist, settled} from "./helpers.js";
 import {canvasDigest, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 let site: Awaited<ReturnType<typeof serveDist>>;
@@ -42,6 +42,7 @@ it("a chosen class is explained on occlusion, named on the page, and kept for gr
 
   // The next chapter, opened from the sidebar (no hash), explains the same class.
   await page.goto(`${site.url}/pages/gradient-norm`);
+  await settled(page);
   const gradient = map(await waitForFigures(page, {figure: "gradient-norm", timeout: 240_000}), "gradient-norm");
   expect(gradient.params).toMatchObject({target: Number(other.value)});
   expect(await page.$eval('[data-testid="target-picker"] select', (s) => (s as HTMLSelectElement).value)).toBe(other.value);

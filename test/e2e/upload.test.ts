@@ -18,7 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page, Request} from "playwright-core";
-import {CHROMIUM_ARGS, launchBrowser, requireDist, screenshot, serveDist} from "./helpers.js";
+import {CHROMIUM_ARGS, launchBrowser, requireDist, screenshot, serveDist, settled, watchProblems} from "./helpers.js";
 import {captions, distDataFile, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 import {readImage224} from "../../src/data/node/sources.js";
 import {toPhotoPixels, UPLOAD_CLASS_NAME, UPLOAD_STORAGE_KEY} from "../../src/components/upload.js";
@@ -54,16 +54,8 @@ afterAll(async () => {
 
 /** Console errors, uncaught exceptions, failed requests, HTTP errors; and every request made. */
 function watch(page: Page): {problems: string[]; requests: Request[]} {
-  const problems: string[] = [];
+  const problems = watchProblems(page);
   const requests: Request[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-  page.on("response", (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
   page.on("request", (r) => requests.push(r));
   return {problems, requests};
 }
@@ -175,6 +167,7 @@ describe("uploads on the GradCAM page (fault suite)", () => {
     page = await context.newPage();
     watched = watch(page);
     await page.goto(`${site.url}/pages/grad-cam`, {waitUntil: "load"});
+    await settled(page);
     await waitForFigures(page, {timeout: 240_000});
     firstGalleryPhoto = (await page.getAttribute('[data-testid="image-picker"]', "data-value")) ?? "";
     expect(firstGalleryPhoto).toMatch(/\.JPEG$/);
@@ -389,6 +382,7 @@ describe("the upload in other chapters", () => {
     const page = await context.newPage();
     const {problems} = watch(page);
     await page.goto(`${site.url}/pages/occlusion`, {waitUntil: "load"});
+    await settled(page);
     await waitForFigures(page, {timeout: 300_000});
     const outcome = await upload(page, files.tall);
     expect(outcome.state, outcome.message).toBe("ok");
@@ -405,6 +399,7 @@ describe("the upload in other chapters", () => {
 
     // The next chapter opens on the same photo (sessionStorage of this tab).
     await page.goto(`${site.url}/pages/deletion-score`, {waitUntil: "load"});
+    await settled(page);
     await page.waitForSelector('[data-testid="image-picker"]');
     expect(await page.getAttribute('[data-testid="image-picker"]', "data-value")).toBe(id);
     const all = await waitForFigures(page, {timeout: 400_000});
@@ -418,6 +413,7 @@ describe("the upload in other chapters", () => {
     // The dataset page's gallery and accuracy know nothing of the upload.
     const gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as {images: unknown[]};
     await page.goto(`${site.url}/pages/dataset-and-model`, {waitUntil: "load"});
+    await settled(page);
     await page.waitForSelector('[data-testid="gallery-accuracy"][data-done="true"]', {timeout: 400_000});
     expect(await page.$$eval('[data-testid="gallery-item"]', (els) => els.length)).toBe(gallery.images.length);
     const accuracy = (await page.textContent('[data-testid="gallery-accuracy"]')) ?? "";
@@ -433,6 +429,7 @@ describe("the upload in other chapters", () => {
       const page = await context.newPage(); // new tab: empty sessionStorage, shared localStorage (image = the upload's id)
       const {problems} = watch(page);
       await page.goto(`${site.url}/pages/${address}`, {waitUntil: "load"});
+      await settled(page);
       const [cam] = await waitForFigures(page, {figure: "grad-cam", timeout: 240_000});
       expect(cam.params?.id, address).toMatch(/^ILSVRC2012_val_\d+\.JPEG$/);
       expect(await page.getAttribute('[data-testid="image-picker"]', "data-value")).toBe(cam.params?.id);
@@ -447,6 +444,7 @@ describe("the upload in other chapters", () => {
     const page = await context.newPage();
     const {problems} = watch(page);
     await page.goto(`${site.url}/pages/grad-cam`, {waitUntil: "load"});
+    await settled(page);
     await waitForFigures(page, {timeout: 240_000});
     const bytes = [...fs.readFileSync(files.animated)];
     const t0 = Date.now();
