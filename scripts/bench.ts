@@ -3,8 +3,8 @@
 // 6, IG 20) and for deletion curves of 10 and 25 steps, per Node backend:
 // median of N runs after one warm-up, plus tensors/bytes left afterwards.
 // "protocol" is the dataset statistics' whole per-image protocol (five
-// methods + five deletion curves of 10 steps, sharing work; one process),
-// with its stages; on cpu only when asked for (--tasks protocol: minutes).
+// methods, their deletion, LeRF and insertion curves of 10 steps, their
+// sparseness and complexity, sharing work; one process), with its stages; on cpu only when asked for (--tasks protocol: minutes).
 // Throughput with one worker per core: npm run stats -- --no-cache (s/image).
 // --metrics: instead, the time of each evaluation metric (issue 15: LeRF, insertion,
 // ABPC, ROAD deletion, sparseness, complexity, faithfulness correlation, max-sensitivity,
@@ -60,7 +60,7 @@ for (const backend of backends) {
     const runs: ProtocolResult["timings"][] = [];
     for (let r = 0; r < Number(values.runs); r++) runs.push((await protocol.run(image)).timings);
     const total = runs.map((t) => Object.values(t).reduce((a, b) => a + b, 0));
-    console.log(`${backend} | protocol (all 5 methods + 5 deletion curves) | ${median(total).toFixed(0)} | ${Math.min(...total).toFixed(0)} | ${runs.length} | | `);
+    console.log(`${backend} | protocol (5 methods; deletion, LeRF, insertion curves; sparseness, complexity) | ${median(total).toFixed(0)} | ${Math.min(...total).toFixed(0)} | ${runs.length} | | `);
     const stages = Object.keys(runs[0]) as (keyof ProtocolResult["timings"])[];
     console.log(`${backend} |   stages (median ms): ${stages.map((k) => `${k} ${median(runs.map((t) => t[k])).toFixed(0)}`).join(", ")}`);
     protocol.dispose();

@@ -1,6 +1,7 @@
 // npm run stats -- --images DIR --out FILE[.json|.csv] [--limit N|all] [--shard K/N] [--workers W] [--batch-size B] [--no-cache]
-// Runs the dataset-wide deletion protocol on a folder in the Imagenette
-// layout (<dir>/<wnid>/*.JPEG) and writes one row per image; with a shard
+// Runs the dataset-wide deletion protocol (with LeRF, insertion, sparseness
+// and complexity) on a folder in the Imagenette layout (<dir>/<wnid>/*.JPEG)
+// and writes one row per image; with a shard
 // (--shard, or a Slurm / Kubernetes array task) only that shard's images,
 // as a part for npm run stats:merge.
 import fs from "node:fs";
@@ -23,8 +24,11 @@ const USAGE = `usage: npm run stats -- --images DIR --out FILE [--limit N|all] [
   --batch-size  images per model call in a worker (default ${DEFAULT_WORKER_BATCH_SIZE}; results do not depend on it beyond float rounding)
   --occlusion-steps S, --ig-steps M, --deletion-steps D  other settings than the handout's
              (occlusion ${HANDOUT_SETTINGS.occlusionSteps}, IG ${HANDOUT_SETTINGS.integratedGradientsSteps} steps, deletion ${HANDOUT_SETTINGS.deletionSteps} steps); the site only shows files at the handout's
-JSON: {protocolVersion, settings, model, images, rows: [{image, wnid, label, predicted, confidence, auc: {occlusion, grad, grad_x_input, grad_cam, integrated_gradients}, seconds}], run, shard, provenance}.
-CSV: image,wnid,label,predicted,confidence,auc_occlusion,auc_grad,auc_grad_x_input,auc_grad_cam,auc_integrated_gradients`;
+Per image and method: the deletion AUC, the LeRF AUC (deletion of -relevance), the insertion AUC (black), sparseness (Gini of |r|), complexity (entropy of |r|).
+JSON: {protocolVersion, settings, model, images, rows: [{image, wnid, label, predicted, confidence, auc: {occlusion, grad, grad_x_input, grad_cam, integrated_gradients},
+  metrics: {lerf_auc: {<method>: …}, insertion_auc: {…}, sparseness: {…}, complexity: {…}}, seconds}], run, shard, provenance}.
+CSV: image,wnid,label,predicted,confidence,auc_<method>…, then lerf_auc_<method>…, insertion_auc_<method>…, sparseness_<method>…, complexity_<method>…
+  (methods in the order occlusion, grad, grad_x_input, grad_cam, integrated_gradients)`;
 
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n\n${USAGE}\n`);

@@ -10,13 +10,15 @@ import type {StatsResult} from "../src/lib/stats-format.js";
 
 const labels = Object.fromEntries(Object.values(METHODS).map((m) => [m.name, m.label])) as Record<MethodName, string>;
 
+const zeros = () => ({occlusion: 0, grad: 0, grad_x_input: 0, grad_cam: 0, integrated_gradients: 0});
+
 function result(provenance: StatsResult["provenance"], rows = 80, cached = 0): StatsResult {
   return {
     protocolVersion: 1,
     settings: {occlusionSteps: 6, integratedGradientsSteps: 20, deletionSteps: 10},
     model: {file: "resnet18-imagenette.pth", sha256: "96d0f63874fcd13e1f3fec17614a6a60ab9d6cb115bd5a3c0bf12302de71fbee"},
     images: {folder: "/x", available: 3925, requested: rows, computed: rows - cached, cached, skipped: []},
-    rows: Array.from({length: rows}, (_, i) => ({image: `${i}.JPEG`, wnid: "n01440764", label: 0, predicted: 0, confidence: 1, auc: {occlusion: 0, grad: 0, grad_x_input: 0, grad_cam: 0, integrated_gradients: 0}, seconds: 1})),
+    rows: Array.from({length: rows}, (_, i) => ({image: `${i}.JPEG`, wnid: "n01440764", label: 0, predicted: 0, confidence: 1, auc: zeros(), metrics: {lerf_auc: zeros(), insertion_auc: zeros(), sparseness: zeros(), complexity: zeros()}, seconds: 1})),
     run: {seconds: 1, workers: 2, secondsPerImage: 1},
     shard: null,
     provenance,

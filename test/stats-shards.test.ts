@@ -21,7 +21,7 @@ import {computeStats, selectImages} from "../src/data/node/stats.js";
 import {loadStatsForSite, mergeStatsParts, readStatsFile} from "../src/data/node/stats-files.js";
 import {listImagenette} from "../src/data/node/sources.js";
 import {HANDOUT_SETTINGS, METHOD_NAMES} from "../src/lib/methods.js";
-import type {StatsResult, StatsRow} from "../src/lib/stats-format.js";
+import {PROTOCOL_METRIC_NAMES, type StatsResult, type StatsRow} from "../src/lib/stats-format.js";
 import {SHARED, WEIGHTS} from "./helpers/fixtures.js";
 
 const run = promisify(execFile);
@@ -144,16 +144,18 @@ describe("a run in 3 shards, merged, equals the run in one piece", () => {
     }
   });
 
-  it("row for row, the AUCs bit for bit", () => {
+  it("row for row, the AUCs and the other metrics bit for bit", () => {
     expect(single.rows).toHaveLength(IMAGES);
     expect(merged.rows).toHaveLength(IMAGES);
     const identity = (r: StatsRow) => [r.wnid, r.image, r.label, r.predicted];
     expect(merged.rows.map(identity)).toEqual(single.rows.map(identity));
-    // The numbers as raw float64 bits, confidence then the AUCs in method order.
-    const bits = (rows: StatsRow[]) => Array.from(new Uint8Array(Float64Array.from(rows.flatMap((r) => [r.confidence, ...METHOD_NAMES.map((m) => r.auc[m])])).buffer));
+    // The numbers as raw float64 bits: confidence, the deletion AUCs, then each other metric, in method order.
+    const bits = (rows: StatsRow[]) =>
+      Array.from(new Uint8Array(Float64Array.from(rows.flatMap((r) => [r.confidence, ...METHOD_NAMES.map((m) => r.auc[m]), ...PROTOCOL_METRIC_NAMES.flatMap((k) => METHOD_NAMES.map((m) => r.metrics[k][m]))])).buffer));
     expect(bits(merged.rows)).toEqual(bits(single.rows));
-    // Not a vacuous comparison: the methods' AUCs differ.
+    // Not a vacuous comparison: the methods' values differ, for every metric.
     expect(single.rows.some((r) => new Set(METHOD_NAMES.map((m) => r.auc[m])).size === METHOD_NAMES.length)).toBe(true);
+    for (const k of PROTOCOL_METRIC_NAMES) expect(single.rows.some((r) => new Set(METHOD_NAMES.map((m) => r.metrics[k][m])).size === METHOD_NAMES.length), k).toBe(true);
     expect(merged.settings).toEqual(single.settings);
     expect(merged.model).toEqual(single.model);
     expect(merged.images).toMatchObject({requested: IMAGES, computed: IMAGES, skipped: []});
@@ -184,6 +186,15 @@ describe("a run in 3 shards, merged, equals the run in one piece", () => {
     const twice = copy(0, (r) => r.rows.push(r.rows[0]));
     expect(() => mergeStatsParts([twice, parts[1], parts[2]])).toThrow(/appears twice \(twice in changed-1.json\)/);
     expect(() => mergeStatsParts([parts[0], parts[1], parts[1], parts[2]])).toThrow(/shard 2\/3 is given twice/);
+  });
+
+  it("refuses a part whose rows lack the other metrics (written by protocol version 1), naming the file and the row", () => {
+    const file = path.join(work, "old-part.json");
+    const old = structuredClone(parts[1].result) as unknown as {rows: Record<string, unknown>[]};
+    for (const row of old.rows) delete row.metrics;
+    fs.writeFileSync(file, JSON.stringify(old));
+    const first = parts[1].result.rows[0];
+    expect(() => readStatsFile(file)).toThrow(new RegExp(`old-part.json: row 1 \\(${first.wnid}/${first.image}\\) has no metrics`));
   });
 
   it("refuses a missing image, naming it", () => {

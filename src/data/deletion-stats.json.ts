@@ -1,5 +1,6 @@
 // Dataset-wide deletion statistics (the handout's last task): the deletion
-// AUC of every method on EXPLAIN_STATS_IMAGES validation images (default 60,
+// AUC of every method, with its LeRF and insertion AUCs, sparseness and
+// complexity, on EXPLAIN_STATS_IMAGES validation images (default 40,
 // balanced across classes; "all" = the 3,925-image split, a long job: see
 // README). Per-image results are cached in .cache/stats, so an unchanged
 // build recomputes nothing and an interrupted run resumes.

@@ -26,6 +26,24 @@ export function prepareInsertion(image: tf.Tensor3D, substrate: tf.Tensor3D, rel
   return prepareSubstituted("insertion", image, substrate, stepOfPixel, start, count);
 }
 
+/**
+ * 0/1 masks of insertion images onto black, one per (order, image) pair,
+ * concatenated: 1 where the pixel has been put back in that image (its step
+ * is at most the image's), deletionKeepMasks' complement. The photo times
+ * such a mask is, value for value, prepareInsertion's image onto a black
+ * substrate (each value is the photo's or 0), without the tensor ops (the
+ * dataset protocol batches many orders' images: protocol.ts).
+ */
+export function insertionKeepMasks(images: {stepOfPixel: Int32Array; step: number}[]): Float32Array {
+  const size = images[0]?.stepOfPixel.length ?? 0;
+  const masks = new Float32Array(images.length * size);
+  images.forEach(({stepOfPixel, step}, k) => {
+    const offset = k * size;
+    for (let i = 0; i < size; i++) if (stepOfPixel[i] <= step) masks[offset + i] = 1;
+  });
+  return masks;
+}
+
 /** Deletion or insertion, with its substrate. */
 export interface MetricOptions extends DeletionOptions {
   /** "deletion" (default) or "insertion". */

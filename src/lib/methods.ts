@@ -6,10 +6,10 @@ import {gradCam} from "./grad-cam.js";
 import {grad, gradXInput} from "./gradient.js";
 import {integratedGradients} from "./integrated-gradients.js";
 import {occlusion} from "./occlusion.js";
+import {METHOD_NAMES, type MethodName} from "./method-names.js";
 import type {ResNet18} from "./resnet18.js";
 
-export const METHOD_NAMES = ["occlusion", "grad", "grad_x_input", "grad_cam", "integrated_gradients"] as const;
-export type MethodName = (typeof METHOD_NAMES)[number];
+export {METHOD_NAMES, type MethodName};
 
 /** The handout's settings: occlusion grid 6, IG 20 steps, deletion 10 steps. */
 export const HANDOUT_SETTINGS = {occlusionSteps: 6, integratedGradientsSteps: 20, deletionSteps: 10} as const;

@@ -1,7 +1,10 @@
 // The dataset-wide deletion protocol for one image: all five methods at the
-// handout's settings, then each method's deletion curve and AUC. It computes
-// exactly what running the methods one by one computes, but shares the work
-// they have in common:
+// handout's settings, then each method's deletion curve and AUC, and the
+// cheap evaluation metrics of each map (stats-format.ts PROTOCOL_METRIC_NAMES):
+// its LeRF AUC (morf-lerf.ts), its insertion AUC onto black (insertion.ts),
+// its sparseness and complexity (complexity.ts). It computes exactly what
+// running the methods and the metrics one by one computes, but shares the
+// work they have in common:
 //  - one forward pass gives the logits, the prediction, GradCAM's layer4
 //    features and the activations occlusion starts from: each occluded copy
 //    recomputes only what its patch changes (occlusion-forward.ts);
@@ -12,17 +15,33 @@
 //    class are computed once and cached;
 //  - the first deletion image is the photo itself, whose probability is known;
 //  - the deletion images of all five methods go through the model together,
-//    in full batches.
+//    in full batches;
+//  - LeRF's first and last images are deletion's (the photo, black), and
+//    insertion's are the same two the other way round (black, the photo):
+//    only their S-2 inner images are new, and those of all five methods and
+//    both metrics go through the model together, after deletion's (so the
+//    deletion images are batched exactly as before the metrics existed).
+// Per image, at S deletion steps: 3 (S-2) images per method (S = 10: 120),
+// against S-2 (40) for the deletion AUCs alone. LeRF's image k and
+// insertion's image S-1-k nearly coincide (both keep the most relevant
+// pixels on black) but are not the same image: they differ by a pixel when
+// S-1 does not divide the pixel count (224 x 224 in 9 chunks: 5,575 k
+// pixels against 5,575 k + 1), and tied values are taken in opposite
+// orders; so both are computed.
 import * as tf from "@tensorflow/tfjs";
+import {complexity, sparseness} from "./complexity.js";
 import {deletionKeepMasks, deletionStepOfPixel, trapezoidAuc} from "./deletion.js";
 import {checkAborted, concat, logitGradient, runBatched, softmax, type RunOptions} from "./explanation.js";
 import {gradCamFromFeatures} from "./grad-cam.js";
 import {gradRelevance, gradXInputRelevance} from "./gradient.js";
+import {insertionKeepMasks} from "./insertion.js";
 import {integratedGradientsRelevance, pathGradientSum} from "./integrated-gradients.js";
 import {HANDOUT_SETTINGS, METHOD_NAMES, type MethodName} from "./methods.js";
+import {negatedRelevance} from "./morf-lerf.js";
 import {occlusionGrid, occlusionRelevance} from "./occlusion.js";
 import {OcclusionForward} from "./occlusion-forward.js";
 import type {ResNet18} from "./resnet18.js";
+import type {ProtocolMetricName} from "./stats-format.js";
 
 export interface ProtocolSettings {
   occlusionSteps: number;
@@ -38,19 +57,32 @@ export const DEFAULT_PROTOCOL_SETTINGS: ProtocolSettings = {...HANDOUT_SETTINGS}
  * confidence) for the same model and settings: it is part of the per-image
  * cache key, and `npm run stats:merge` and EXPLAIN_STATS_FROM refuse files of
  * another version, so numbers of two protocols never end up in one table.
+ * 1: deletion AUCs; 2: plus LeRF and insertion AUCs, sparseness, complexity.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export interface ProtocolResult {
   logits: Float32Array;
   predicted: number;
   /** Softmax probability of the predicted class. */
   confidence: number;
+  /** Deletion (MoRF) AUC of each method. */
   auc: Record<MethodName, number>;
+  /** Deletion curves: the probability of the predicted class on each of the S images. */
   curves: Record<MethodName, Float32Array>;
+  /** LeRF curves: the deletion protocol on -relevance (morf-lerf.ts lerfCurve), black. */
+  lerfCurves: Record<MethodName, Float32Array>;
+  /** Insertion curves onto black (insertion.ts insertionCurve). */
+  insertionCurves: Record<MethodName, Float32Array>;
+  /** LeRF and insertion AUCs, sparseness and complexity of each method's map. */
+  metrics: Record<ProtocolMetricName, Record<MethodName, number>>;
   relevance: Record<MethodName, Float32Array>;
-  /** Milliseconds spent per stage (methods, then "deletion" for all curves). */
-  timings: Record<MethodName | "forward" | "deletion", number>;
+  /**
+   * Milliseconds spent per stage: the methods, "deletion" (all deletion
+   * curves), "lerf_insertion" (all LeRF and insertion curves), "concentration"
+   * (sparseness and complexity of all maps).
+   */
+  timings: Record<MethodName | "forward" | "deletion" | "lerf_insertion" | "concentration", number>;
 }
 
 export class DeletionProtocol {
@@ -155,8 +187,59 @@ export class DeletionProtocol {
         auc[m] = trapezoidAuc(curve);
       });
       lap("deletion");
+
+      // LeRF (deletion of -relevance: lerfCurve's order, negatedRelevance
+      // then deletionStepOfPixel) and insertion onto black (deletion's order;
+      // image k keeps the pixels deletion has removed by image k). Images
+      // 1 .. S-2 of every method and both metrics, batched together; LeRF
+      // runs from the photo to black, insertion from black to the photo.
+      const lerfStepOfPixel = Object.fromEntries(METHOD_NAMES.map((m) => [m, deletionStepOfPixel(negatedRelevance(relevance[m]), s)])) as Record<MethodName, Int32Array>;
+      const inner = Array.from({length: Math.max(s - 2, 0)}, (_, k) => k + 1);
+      const curveJobs = [
+        ...METHOD_NAMES.flatMap((method) => inner.map((step) => ({metric: "lerf" as const, method, step}))),
+        ...METHOD_NAMES.flatMap((method) => inner.map((step) => ({metric: "insertion" as const, method, step}))),
+      ];
+      const size = image.shape[0] * image.shape[1];
+      const curveProbabilities = concat(await runBatched(
+        curveJobs.length,
+        (start, count) => {
+          const batchJobs = curveJobs.slice(start, start + count);
+          const masks = new Float32Array(count * size);
+          batchJobs.forEach(({metric, method, step}, k) => {
+            masks.set(metric === "lerf" ? deletionKeepMasks([{stepOfPixel: lerfStepOfPixel[method], step}]) : insertionKeepMasks([{stepOfPixel: stepOfPixel[method], step}]), k * size);
+          });
+          return tf.mul(image.expandDims(0), tf.tensor4d(masks, [count, image.shape[0], image.shape[1], 1]));
+        },
+        (images) => tf.softmax(model.logits(images as tf.Tensor4D)).slice([0, predicted], [-1, 1]).reshape([-1]),
+        options,
+      ));
+      const lerfCurves = {} as ProtocolResult["lerfCurves"];
+      const insertionCurves = {} as ProtocolResult["insertionCurves"];
+      const metrics = {lerf_auc: {}, insertion_auc: {}, sparseness: {}, complexity: {}} as ProtocolResult["metrics"];
+      const innerCount = inner.length;
+      METHOD_NAMES.forEach((m, i) => {
+        const lerf = new Float32Array(s);
+        lerf[0] = probability;
+        lerf.set(curveProbabilities.subarray(i * innerCount, (i + 1) * innerCount), 1);
+        lerf[s - 1] = pBlack;
+        lerfCurves[m] = lerf;
+        metrics.lerf_auc[m] = trapezoidAuc(lerf);
+        const insertion = new Float32Array(s);
+        insertion[0] = pBlack;
+        const offset = (METHOD_NAMES.length + i) * innerCount;
+        insertion.set(curveProbabilities.subarray(offset, offset + innerCount), 1);
+        insertion[s - 1] = probability;
+        insertionCurves[m] = insertion;
+        metrics.insertion_auc[m] = trapezoidAuc(insertion);
+      });
+      lap("lerf_insertion");
+      for (const m of METHOD_NAMES) {
+        metrics.sparseness[m] = sparseness(relevance[m]);
+        metrics.complexity[m] = complexity(relevance[m]);
+      }
+      lap("concentration");
       checkAborted(options.signal);
-      return {logits, predicted, confidence: probability, auc, curves, relevance, timings};
+      return {logits, predicted, confidence: probability, auc, curves, lerfCurves, insertionCurves, metrics, relevance, timings};
     } finally {
       photo.dispose();
       batch.dispose();

@@ -1,7 +1,8 @@
 // Judging the judges: each evaluation metric ranks the methods, and Kendall's
 // tau between two metrics' rankings says whether those two judges agree
 // (+1: the same order, -1: reversed, 0: unrelated).
-import {METHOD_NAMES} from "./methods.js";
+// method-names.js, not methods.js: pages import this module directly, without tfjs.
+import {METHOD_NAMES} from "./method-names.js";
 
 /** Which values a metric prefers. */
 export type Better = "lower" | "higher";

@@ -4,8 +4,23 @@
 // the contract between the Node side and the page; it also holds the checks
 // that decide whether two files describe the same experiment (same model,
 // settings and protocol version), shared by the merge and by the build.
-import type {MethodName} from "./methods.js";
+// Pages import this module: only pure modules here (method-names.js, not methods.js).
+import {METHOD_NAMES, type MethodName} from "./method-names.js";
 import type {ProtocolSettings} from "./protocol.js";
+import type {EvaluationMetricName} from "./ranking.js";
+
+/**
+ * The evaluation metrics the protocol computes for every method besides its
+ * deletion AUC, keyed as in ranking.ts's EVALUATION_METRICS (which gives
+ * their directions). All on the same map and class as the deletion AUC:
+ *  - lerf_auc: the deletion protocol applied to -relevance (least relevant
+ *    first), same steps, black (morf-lerf.ts lerfCurve);
+ *  - insertion_auc: insertion onto black, same steps (insertion.ts);
+ *  - sparseness: the Gini index of |r| (complexity.ts);
+ *  - complexity: the entropy of |r| (complexity.ts).
+ */
+export const PROTOCOL_METRIC_NAMES = ["lerf_auc", "insertion_auc", "sparseness", "complexity"] as const satisfies readonly EvaluationMetricName[];
+export type ProtocolMetricName = (typeof PROTOCOL_METRIC_NAMES)[number];
 
 export interface StatsRow {
   /** Image file name, e.g. ILSVRC2012_val_00009111.JPEG. */
@@ -15,9 +30,32 @@ export interface StatsRow {
   predicted: number;
   /** Softmax probability of the predicted class. */
   confidence: number;
+  /** The deletion (MoRF) AUC of each method. */
   auc: Record<MethodName, number>;
+  /** The other metrics of each method (PROTOCOL_METRIC_NAMES; since protocol version 2). */
+  metrics: Record<ProtocolMetricName, Record<MethodName, number>>;
   /** Seconds the protocol took for this image (in its worker). */
   seconds: number;
+}
+
+/**
+ * The metrics the Dataset-wide results page ranks the methods by, in
+ * EVALUATION_METRICS order: the deletion AUC, the protocol's metrics, and
+ * ABPC, which is derived (LeRF AUC - deletion AUC) rather than stored.
+ */
+export const DATASET_METRIC_NAMES = ["deletion_auc", "lerf_auc", "abpc", "insertion_auc", "sparseness", "complexity"] as const satisfies readonly EvaluationMetricName[];
+export type DatasetMetricName = (typeof DATASET_METRIC_NAMES)[number];
+
+/** A row's value of `metric` for `method`. */
+export function rowMetric(row: StatsRow, metric: DatasetMetricName, method: MethodName): number {
+  switch (metric) {
+    case "deletion_auc":
+      return row.auc[method];
+    case "abpc":
+      return row.metrics.lerf_auc[method] - row.auc[method];
+    default:
+      return row.metrics[metric][method];
+  }
 }
 
 /** Which code produced a file: the git commit of the project, if it was a git checkout. */
@@ -148,4 +186,23 @@ export function assertStatsResult(value: unknown, name: string): asserts value i
   if (!v.images || !Array.isArray(v.images.skipped)) throw new Error(`${name} has no image counts: ${fix}`);
   if (v.shard === undefined) throw new Error(`${name} has no shard field: ${fix}`);
   if (!v.provenance) throw new Error(`${name} has no provenance: ${fix}`);
+  v.rows.forEach((row, i) => {
+    const problem = rowProblem(row);
+    if (problem) throw new Error(`${name}: row ${i + 1} (${row && typeof row === "object" ? imageKey(row) : "?"}) ${problem}: ${fix}`);
+  });
+}
+
+/** What is missing from a row (null when nothing is): every method's deletion AUC and every PROTOCOL_METRIC_NAMES value, as numbers. */
+export function rowProblem(row: StatsRow): string | null {
+  if (!row || typeof row !== "object") return "is not an object";
+  if (typeof row.image !== "string" || typeof row.wnid !== "string") return "has no image or wnid";
+  const missing = (values: Record<string, unknown> | undefined) => METHOD_NAMES.filter((m) => typeof values?.[m] !== "number");
+  const auc = missing(row.auc);
+  if (auc.length) return `has no deletion AUC (a number) for ${auc.join(", ")}`;
+  if (!row.metrics || typeof row.metrics !== "object") return "has no metrics (LeRF, insertion, sparseness, complexity; written by protocol version 1?)";
+  for (const metric of PROTOCOL_METRIC_NAMES) {
+    const gaps = missing(row.metrics[metric]);
+    if (gaps.length) return `has no ${metric} (a number) for ${gaps.join(", ")}`;
+  }
+  return null;
 }

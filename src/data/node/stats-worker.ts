@@ -1,5 +1,6 @@
 // One worker process of the dataset statistics: loads the model once, then
-// runs the deletion protocol on each image the parent sends.
+// runs the deletion protocol (with LeRF, insertion, sparseness and
+// complexity) on each image the parent sends.
 import {initTf} from "./tf.js";
 import {loadModel} from "./model.js";
 import {readImage224} from "./sources.js";
@@ -29,7 +30,7 @@ process.on("message", async (message: Message) => {
       const t0 = performance.now();
       const result = await protocol!.run(image);
       image.dispose();
-      send({type: "row", row: {predicted: result.predicted, confidence: result.confidence, auc: result.auc, seconds: (performance.now() - t0) / 1000}});
+      send({type: "row", row: {predicted: result.predicted, confidence: result.confidence, auc: result.auc, metrics: result.metrics, seconds: (performance.now() - t0) / 1000}});
     } else if (message.type === "exit") {
       process.disconnect();
       process.exit(0);

@@ -1,5 +1,6 @@
 // Dataset-wide deletion statistics: the protocol (five methods at the
-// handout's settings, then each method's deletion AUC) over many images, in
+// handout's settings, then each method's deletion AUC, LeRF AUC, insertion
+// AUC, sparseness and complexity; src/lib/protocol.ts) over many images, in
 // worker processes (tfjs's wasm backend is single-threaded in Node), with a
 // per-image cache so an unchanged build does not recompute and an
 // interrupted run resumes where it stopped.
@@ -11,7 +12,7 @@ import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {METHOD_NAMES} from "../../lib/methods.js";
 import {DEFAULT_PROTOCOL_SETTINGS, PROTOCOL_VERSION, type ProtocolSettings} from "../../lib/protocol.js";
-import {imageKey, type StatsResult, type StatsRow, type StatsShard} from "../../lib/stats-format.js";
+import {imageKey, PROTOCOL_METRIC_NAMES, rowProblem, type StatsResult, type StatsRow, type StatsShard} from "../../lib/stats-format.js";
 import {codeVersion} from "./code-version.js";
 import {listImagenette, PROJECT_ROOT, sourcesConfig, type ImagenetteEntry} from "./sources.js";
 import {loadCheckpoint} from "./model.js";
@@ -44,11 +45,14 @@ export interface StatsOptions {
 export const DEFAULT_WORKER_BATCH_SIZE = 4;
 
 /**
- * Default image count of a build, 6 per class: as many as fit about 10
- * minutes of loader time on a 2-core machine with both cores, at the 10.1 s
- * per image measured there (a 100-image run, two workers; see README).
+ * Default image count of a build, 4 per class: about as many as fit 10
+ * minutes of loader time on a 2-core machine with both cores. The deletion
+ * protocol alone took 10.1 s per image there (a 100-image run, two workers);
+ * with LeRF and insertion (80 more forward passes per image) it costs
+ * 1.5-1.6x that (measured back to back on the same images: README), about
+ * 16 s per image: 40 images take about 11 minutes, 60 would take 16.
  */
-export const DEFAULT_BUILD_IMAGES = 60;
+export const DEFAULT_BUILD_IMAGES = 40;
 
 /** Reads EXPLAIN_STATS_IMAGES ("all" or a count) and EXPLAIN_STATS_WORKERS. */
 export function statsEnv(env: Record<string, string | undefined> = process.env): {limit: number | "all"; workers: number} {
@@ -97,6 +101,20 @@ function cacheFile(dir: string, entry: ImagenetteEntry): string {
   return path.join(dir, `${entry.wnid}_${path.basename(entry.file)}.json`);
 }
 
+/** A cached row, or null (recompute it) when the file is not a complete row of this protocol version. */
+function readCachedRow(file: string, log: (line: string) => void): StatsRow | null {
+  let row: StatsRow;
+  try {
+    row = JSON.parse(fs.readFileSync(file, "utf8")) as StatsRow;
+  } catch (e) {
+    log(`warning: ignoring the unreadable cached row ${file} (${(e as Error).message}): recomputing it`);
+    return null;
+  }
+  const problem = rowProblem(row);
+  if (problem) log(`warning: the cached row ${file} ${problem}: recomputing it`);
+  return problem ? null : row;
+}
+
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
   const h = Math.floor(seconds / 3600);
@@ -120,7 +138,7 @@ export async function computeStats(options: StatsOptions): Promise<StatsResult> 
   const rows = new Map<ImagenetteEntry, StatsRow>();
   const todo: ImagenetteEntry[] = [];
   for (const entry of selected) {
-    const cached = cacheDir && fs.existsSync(cacheFile(cacheDir, entry)) ? (JSON.parse(fs.readFileSync(cacheFile(cacheDir, entry), "utf8")) as StatsRow) : null;
+    const cached = cacheDir && fs.existsSync(cacheFile(cacheDir, entry)) ? readCachedRow(cacheFile(cacheDir, entry), log) : null;
     if (cached) rows.set(entry, cached);
     else todo.push(entry);
   }
@@ -189,8 +207,13 @@ export async function computeStats(options: StatsOptions): Promise<StatsResult> 
   };
 }
 
+/**
+ * One line per image: the deletion AUCs as before (auc_<method>), then each
+ * of PROTOCOL_METRIC_NAMES for every method (<metric>_<method>, e.g.
+ * lerf_auc_grad_cam). ABPC is not a column: it is lerf_auc - auc.
+ */
 export function statsToCsv(result: StatsResult): string {
-  const header = ["image", "wnid", "label", "predicted", "confidence", ...METHOD_NAMES.map((m) => `auc_${m}`)];
-  const lines = result.rows.map((r) => [r.image, r.wnid, r.label, r.predicted, r.confidence, ...METHOD_NAMES.map((m) => r.auc[m])].join(","));
+  const header = ["image", "wnid", "label", "predicted", "confidence", ...METHOD_NAMES.map((m) => `auc_${m}`), ...PROTOCOL_METRIC_NAMES.flatMap((k) => METHOD_NAMES.map((m) => `${k}_${m}`))];
+  const lines = result.rows.map((r) => [r.image, r.wnid, r.label, r.predicted, r.confidence, ...METHOD_NAMES.map((m) => r.auc[m]), ...PROTOCOL_METRIC_NAMES.flatMap((k) => METHOD_NAMES.map((m) => r.metrics[k][m]))].join(","));
   return [header.join(","), ...lines].join("\n") + "\n";
 }
