@@ -187,32 +187,6 @@ export function oneHotRows(n: number, target: number): tf.Tensor2D {
 }
 
 /**
- * The logits of one [224,224,3] image and the gradient of one of them w.r.t.
- * the image, from ONE forward pass: logit[target], or without a target the
- * largest logit (the handout's "max logit"; its gradient flows to the argmax
- * exactly as a one-hot mask would send it). The logits are read from that
- * same forward pass. The caller disposes the gradient.
- */
-export async function logitsAndGradient(model: ResNet18, image: tf.Tensor3D, target?: number): Promise<{logits: Float32Array; predicted: number; target: number; gradient: tf.Tensor3D}> {
-  let logitsTensor: tf.Tensor2D | null = null;
-  try {
-    const gradient = tf.tidy(() => {
-      const batch = image.expandDims(0) as tf.Tensor4D;
-      return tf.grad((x) => {
-        const logits = model.logits(x as tf.Tensor4D);
-        logitsTensor = tf.keep(logits.clone());
-        return target === undefined ? tf.sum(tf.max(logits, 1)) : tf.sum(tf.mul(logits, oneHotRows(1, target)));
-      })(batch).squeeze([0]) as tf.Tensor3D;
-    });
-    const logits = (await logitsTensor!.data()) as Float32Array;
-    const predicted = argmax(logits);
-    return {logits, predicted, target: target ?? predicted, gradient};
-  } finally {
-    (logitsTensor as tf.Tensor2D | null)?.dispose();
-  }
-}
-
-/**
  * Gradient of logit[target] w.r.t. each [0,1] input image of `images`
  * ([N,224,224,3]). Images are independent (eval mode), so one backward pass
  * of the summed logits gives every image's own gradient.

@@ -2,7 +2,7 @@
 // logit w.r.t. the [0,1] image (before mean/std normalization), reduced to one
 // value per pixel by the L2 norm over RGB.
 import * as tf from "@tensorflow/tfjs";
-import {logitsAndGradient, type Explanation, type MethodOptions} from "./explanation.js";
+import {imageLogits, logitGradient, type Explanation, type MethodOptions} from "./explanation.js";
 import {channelNorm, normalizeMax} from "./image.js";
 import type {ResNet18} from "./resnet18.js";
 
@@ -27,9 +27,13 @@ async function explainWithGradient(
   options: MethodOptions,
   toRelevance: (gradient: tf.Tensor3D) => tf.Tensor2D,
 ): Promise<GradientExplanation> {
-  // One forward pass gives the logits and, backwards, the gradient of the
-  // explained logit (the largest one unless a target is given).
-  const {logits, predicted, target, gradient: gradientTensor} = await logitsAndGradient(model, image, options.target);
+  // The logits come from the plain (fused) forward pass, as every other
+  // method's do: inside tf.grad tfjs un-fuses conv + ReLU, which rounds the
+  // logits differently (by ~1e-6), and a method's numbers must not depend on
+  // which pass reported them.
+  const {logits, predicted} = await imageLogits(model, image);
+  const target = options.target ?? predicted;
+  const gradientTensor = tf.tidy(() => logitGradient(model, image.expandDims(0) as tf.Tensor4D, target).squeeze([0]) as tf.Tensor3D);
   const relevanceTensor = toRelevance(gradientTensor);
   const [gradient, relevance] = (await Promise.all([gradientTensor.data(), relevanceTensor.data()])) as Float32Array[];
   tf.dispose([gradientTensor, relevanceTensor]);
