@@ -149,11 +149,37 @@ function median(xs: number[]): number | null {
 const log = (line: string) => process.stderr.write(`bench:browser ${line}\n`);
 const delta = (after: number | null, before: number | null) => (after === null || before === null ? null : after - before);
 
-const site = await serveDist(values.dist ? path.resolve(values.dist) : DIST);
 const gpuArgs = values["gpu-args"]?.split(/\s+/).filter(Boolean);
+const ms = (v: number | null | undefined) => (v == null ? "–" : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`);
+const n = (v: number | null | undefined) => (v == null ? "–" : String(v));
+const e = (v: number | null | undefined) => (v == null ? "–" : v === 0 ? "0" : v.toExponential(1));
+
+/** The table (and the JSON) of the figures measured so far. */
+function report(records: BenchRecord[], adapter: string): void {
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}; Chromium ${values.gpu || gpuArgs ? "on the GPU" : gpuBackend ? "software adapters (SwiftShader)" : "headless"}; backend: ${adapter}; photo ${size} × ${size}; batch ${batch ?? 8}${values.query ? `; ?${values.query}` : ""}; warm = median of ${runs}`);
+  const warmed = records.some((r) => r.warmedFirstMs != null);
+  console.log(`| figure | first call | programs | warm | slider move (programs) | tensors left (cached) | max rel. diff vs wasm | AUC diff vs wasm |${warmed ? " idle warm-up (programs) | first call after it (programs) |" : ""}`);
+  console.log(`|---|---|---|---|---|---|---|---|${warmed ? "---|---|" : ""}`);
+  for (const r of records) {
+    const extra = warmed ? ` ${ms(r.warmUpMs)} (${n(r.warmUpPrograms)}) | ${ms(r.warmedFirstMs)} (${n(r.warmedPrograms)}) |` : "";
+    console.log(`| ${r.figure} | ${ms(r.firstMs)} | ${n(r.programs)} | ${ms(r.warmMs)} | ${ms(r.moveMs)} (${n(r.movePrograms)}) | ${r.tensorsLeft} (${r.tensorsCached}) | ${e(r.maxRelDiffVsWasm)} | ${e(r.aucDiffVsWasm)} |${extra}`);
+  }
+  if (values.json) {
+    fs.writeFileSync(values.json, JSON.stringify(records, null, 1));
+    log(`wrote ${values.json}`);
+  }
+}
+
+const site = await serveDist(values.dist ? path.resolve(values.dist) : DIST);
 const browser = await launchBrowser(chromiumArgs(backend, {gpu: values.gpu || !!gpuArgs, ...(gpuArgs ? {gpuArgs} : {}), extra: values["chromium-arg"]}));
 const records: BenchRecord[] = [];
 let adapter = "";
+// Stopped by a time limit (gpu-check.sh runs this under `timeout`): the figures done so far.
+process.once("SIGTERM", () => {
+  console.log("(stopped by SIGTERM, a time limit: the figures measured so far)");
+  report(records, adapter);
+  process.exit(124);
+});
 try {
   // The reference: wasm in the same browser, at the same size.
   const reference = new Map<string, JobResult>();
@@ -242,18 +268,5 @@ function describeBackend(page: ComputePage): string {
   return `${r.backend.name}${r.threads ? ` (${r.threads} threads)` : ""}${r.notes.length ? `; ${r.notes.join("; ")}` : ""}`;
 }
 
-const ms = (v: number | null | undefined) => (v == null ? "–" : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`);
-const n = (v: number | null | undefined) => (v == null ? "–" : String(v));
-const e = (v: number | null | undefined) => (v == null ? "–" : v === 0 ? "0" : v.toExponential(1));
-console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}; Chromium ${values.gpu ? "on the GPU" : "software adapters (SwiftShader)"}; backend: ${adapter}; photo ${size} × ${size}; batch ${batch ?? 8}${values.query ? `; ?${values.query}` : ""}; warm = median of ${runs}`);
-const warmed = records.some((r) => r.warmedFirstMs != null);
-console.log(`| figure | first call | programs | warm | slider move (programs) | tensors left (cached) | max rel. diff vs wasm | AUC diff vs wasm |${warmed ? " idle warm-up (programs) | first call after it (programs) |" : ""}`);
-console.log(`|---|---|---|---|---|---|---|---|${warmed ? "---|---|" : ""}`);
-for (const r of records) {
-  const extra = warmed ? ` ${ms(r.warmUpMs)} (${n(r.warmUpPrograms)}) | ${ms(r.warmedFirstMs)} (${n(r.warmedPrograms)}) |` : "";
-  console.log(`| ${r.figure} | ${ms(r.firstMs)} | ${n(r.programs)} | ${ms(r.warmMs)} | ${ms(r.moveMs)} (${n(r.movePrograms)}) | ${r.tensorsLeft} (${r.tensorsCached}) | ${e(r.maxRelDiffVsWasm)} | ${e(r.aucDiffVsWasm)} |${extra}`);
-}
-if (values.json) {
-  fs.writeFileSync(values.json, JSON.stringify(records, null, 1));
-  log(`wrote ${values.json}`);
-}
+
+report(records, adapter);

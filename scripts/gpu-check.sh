@@ -142,7 +142,7 @@ WEBGPU_ARGS=""
 WEBGL_ARGS=""
 if [ $READY = 1 ]; then
   section "probe: headless Chromium with GPU flags"
-  bounded 150 200 npx tsx scripts/gpu-probe.ts --dist "$DIST_DIR" --json "$OUT_DIR/gpu-probe.json" --timeout 40
+  bounded 150 200 node_modules/.bin/tsx scripts/gpu-probe.ts --dist "$DIST_DIR" --json "$OUT_DIR/gpu-probe.json" --timeout 40
   echo "(probe exit status $?)"
   if [ -f "$OUT_DIR/gpu-probe.json" ]; then
     WEBGPU_ARGS=$(node -e 'const c = require(process.argv[1]).chosen; process.stdout.write((c.webgpu || []).join(" "))' "$(realpath "$OUT_DIR/gpu-probe.json")")
@@ -151,17 +151,17 @@ if [ $READY = 1 ]; then
   [ -n "$WEBGPU_ARGS" ] && note "WebGPU reached a hardware adapter with: $WEBGPU_ARGS" || note "WebGPU: no hardware adapter in headless Chromium (see the probe above)"
   [ -n "$WEBGL_ARGS" ] && note "WebGL reached a hardware renderer with: $WEBGL_ARGS" || note "WebGL: no hardware renderer in headless Chromium (see the probe above)"
 
-  # One benchmark: backend, size, time cap, extra arguments.
+  # One benchmark: what it is, backend, size, time cap, extra arguments.
   bench() {
-    local backend=$1 size=$2 cap=$3; shift 3
-    section "benchmark: $backend at $size x $size"
-    bounded "$cap" 15 npx tsx scripts/bench-browser.ts --backend "$backend" --size "$size" --dist "$DIST_DIR" --json "$OUT_DIR/bench-$backend-$size.json" "$@" 2>&1 | tee "$OUT_DIR/bench-$backend-$size.txt"
+    local what=$1 backend=$2 size=$3 cap=$4; shift 4
+    section "benchmark: $backend at $size x $size ($what)"
+    bounded "$cap" 15 node_modules/.bin/tsx scripts/bench-browser.ts --backend "$backend" --size "$size" --dist "$DIST_DIR" --json "$OUT_DIR/bench-$backend-$size.json" "$@" 2>&1 | tee "$OUT_DIR/bench-$backend-$size.txt"
     local status=${PIPESTATUS[0]}
-    if [ "$status" = 0 ]; then note "benchmark $backend at $size: done ($OUT_DIR/bench-$backend-$size.txt)"; else note "benchmark $backend at $size: stopped (exit status $status; see above)"; fi
+    if [ "$status" = 0 ]; then note "benchmark $backend at $size ($what): done ($OUT_DIR/bench-$backend-$size.txt)"; else note "benchmark $backend at $size ($what): stopped (exit status $status; see above)"; fi
   }
-  if [ -n "$WEBGPU_ARGS" ]; then bench webgpu 224 170 --runs 3 --gpu-args "$WEBGPU_ARGS"; else bench webgpu 64 120 --runs 0 --figures grad_cam --no-warm-up; fi
-  if [ -n "$WEBGL_ARGS" ]; then bench webgl 224 150 --runs 3 --gpu-args "$WEBGL_ARGS"; else bench webgl 64 90 --runs 0 --figures grad_cam --no-warm-up; fi
-  bench wasm 224 150 --runs 1
+  if [ -n "$WEBGPU_ARGS" ]; then bench "the GPU" webgpu 224 170 --runs 3 --gpu-args "$WEBGPU_ARGS"; else bench "software adapter, GradCAM only: a smoke run, not the GPU" webgpu 64 120 --runs 0 --figures grad_cam --no-warm-up; fi
+  if [ -n "$WEBGL_ARGS" ]; then bench "the GPU" webgl 224 150 --runs 3 --gpu-args "$WEBGL_ARGS"; else bench "software renderer, GradCAM only: a smoke run, not the GPU" webgl 64 90 --runs 0 --figures grad_cam --no-warm-up; fi
+  bench "CPU, the reference" wasm 224 150 --runs 1
 fi
 
 section "summary"

@@ -126,7 +126,7 @@ async function chromeGpu(browser: Browser): Promise<string[]> {
       walk(document);
       return rows;
     })()`)) as string[];
-    const wanted = /^(Canvas|Compositing|OpenGL|Rasterization|Skia Graphite|Video|Vulkan|WebGL|WebGL2|WebGPU|WebNN|Direct Rendering|GPU0|GPU1|GL implementation|Display type|GL_VENDOR|GL_RENDERER|GL_VERSION|Driver|Sandboxed|Problem|Disabled Features)/i;
+    const wanted = /^(Canvas|Compositing|OpenGL|Rasterization|Skia Graphite|Video|Vulkan|WebGL|WebGL2|WebGPU|WebNN|Direct Rendering|GPU0|GPU1|GL implementation|Display type|GL_VENDOR|GL_RENDERER|GL_VERSION|Driver vendor|Driver version|Sandboxed|Problem|Disabled Features)/i;
     return [...new Set(rows.filter((r) => wanted.test(r)).map((r) => (r.length > 240 ? `${r.slice(0, 240)}…` : r)))];
   } finally {
     await page.close();

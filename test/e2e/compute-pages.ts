@@ -48,8 +48,7 @@ export type Job =
   | {kind: "curve"; metric: "deletion" | "insertion"; substrate: string; steps: number; relevance: number[]; target?: number}
   | {kind: "smoothgrad"; method: string; samples: number; noise?: number; steps?: number; seed?: number}
   | {kind: "ig"; baseline: string; steps: number; samples?: number; seed?: number}
-  | {kind: "randomized"; stage: number; method: string; steps?: number}
-  | {kind: "warm-up"};
+  | {kind: "randomized"; stage: number; method: string; steps?: number};
 
 /** What a job returns (arrays, so the result crosses to Node as JSON). */
 export interface JobResult {
