@@ -82,6 +82,9 @@ export async function startSession(rt: RuntimeModule, gallery: GalleryMeta, pixe
   const client = rt.compute();
   client.setPhotoSource((id) => (gallery.images.some((image) => image.id === id && image.uploaded) ? photoPixels(gallery, pixels, galleryIndex(gallery, id)) : null));
   const where = () => describeWhere(client.report);
+  // On GPU backends, the engine compiles this chapter's programs once it is
+  // idle (src/compute/warm-up.ts); each new engine (after a crash) again.
+  client.onReport(() => void client.warmUp(location.pathname).catch(() => undefined));
   const session: Session = {
     rt,
     compute: client,

@@ -59,7 +59,7 @@ async function tryBackend(name: BackendName, allowSoftware: boolean, page: PageA
   const precheck = await unavailable(name, allowSoftware, page);
   if (precheck) return precheck;
   try {
-    if (!(await tf.setBackend(name))) return "failed to initialize (see the browser console for the cause)";
+    if (!(await tf.setBackend(name))) return `failed to initialize${name === "webgl" ? webglRefusal() : ""} (see the browser console for the cause)`;
     await tf.ready();
   } catch (e) {
     return `failed to initialize: ${message(e)}`;
@@ -131,6 +131,30 @@ function webglRenderer(): string | null {
     return renderer || null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Why TensorFlow.js may get no WebGL context where the browser has WebGL:
+ * it asks for one with failIfMajorPerformanceCaveat, which a browser refuses
+ * when WebGL runs in software while the GPU process is on (e.g. headless
+ * Chromium with GPU flags on a machine whose GPU it cannot use). "" if that
+ * is not the reason.
+ */
+function webglRefusal(): string {
+  try {
+    const canvas = () => (typeof document !== "undefined" ? document.createElement("canvas") : new OffscreenCanvas(1, 1));
+    const strict = canvas().getContext("webgl2", {failIfMajorPerformanceCaveat: true}) as WebGL2RenderingContext | null;
+    if (strict) {
+      strict.getExtension("WEBGL_lose_context")?.loseContext();
+      return "";
+    }
+    const relaxed = canvas().getContext("webgl2") as WebGL2RenderingContext | null;
+    if (!relaxed) return ": the browser gives no WebGL 2 context";
+    relaxed.getExtension("WEBGL_lose_context")?.loseContext();
+    return `: WebGL runs here only with a major performance caveat (software${webglRenderer() ? `: ${webglRenderer()}` : ""}), and TensorFlow.js asks for a context without one`;
+  } catch {
+    return "";
   }
 }
 

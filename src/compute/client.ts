@@ -17,7 +17,7 @@
 // - Where the worker has only a CPU backend but the page could use the GPU
 //   (a browser without WebGPU or WebGL in workers), the engine runs on the
 //   page with that GPU backend instead, and the report says why.
-import {UPLOAD_ID_PATTERN, type ComputeFiles, type ComputeReport, type Inspection, type PageMessage, type RunRequest, type ShippedFunction, type Uses, type WorkerMessage} from "./contract.js";
+import {UPLOAD_ID_PATTERN, type ComputeFiles, type ComputeReport, type Inspection, type PageMessage, type RunRequest, type ShippedFunction, type Uses, type WarmUpReport, type WorkerMessage} from "./contract.js";
 import {IN_WORKER_UNAVAILABLE} from "./backend.js";
 import type {IsolationState} from "./isolation.js";
 
@@ -162,12 +162,29 @@ export class ComputeClient {
 
   /** What the backend holds (tensors, GPU programs): tests and benchmarks. */
   async inspect(): Promise<Inspection> {
+    return (await this.control((id) => ({type: "inspect", id}))) as Inspection;
+  }
+
+  /**
+   * Asks the engine to compile the GPU programs of `chapter` (a page path
+   * or a chapter name, see warm-up.ts) while it is idle, on a photo of
+   * `size` x `size` pixels; resolves when that is done (or skipped: a CPU
+   * backend, the main-thread engine, `?warmup=off`). The chapters call it
+   * for themselves (session.ts); a new worker after a crash gets it again.
+   */
+  async warmUp(chapter: string, {size = 224}: {size?: number} = {}): Promise<WarmUpReport> {
+    if (this.options.search.get("warmup") === "off") return {chapter, steps: 0, ms: 0, programs: null, skipped: "turned off (?warmup=off)"};
+    return (await this.control((id) => ({type: "warm-up", id, chapter, size}))) as WarmUpReport;
+  }
+
+  /** Sends a message that the engine answers with a result (inspect, warm-up); a restart rejects it as cancelled. */
+  private async control(message: (id: number) => PageMessage): Promise<unknown> {
     await this.ready();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const times: RequestTimes = {id, sent: performance.now(), firstProgress: null, firstPartial: null, cancelled: null, ended: null, outcome: "pending"};
-      this.pending.set(id, {times, message: {type: "run", id, fn: {source: ""}, uses: {}, params: null, kind: "call"}, resolve: resolve as (v: unknown) => void, reject, started: performance.now(), cancelled: false});
-      this.host!.post({type: "inspect", id});
+      this.pending.set(id, {times, message: {type: "run", id, fn: {source: ""}, uses: {}, params: null, kind: "call"}, resolve, reject, started: performance.now(), cancelled: false});
+      this.host!.post(message(id));
     });
   }
 
@@ -351,6 +368,7 @@ export class ComputeClient {
         pageHasWebGPU: typeof navigator !== "undefined" && Boolean((navigator as Navigator & {gpu?: unknown}).gpu),
         threads: this.threads,
         batchSize: positiveInteger(this.options.search.get("batch")),
+        shapeUniforms: this.options.search.get("shape-uniforms") !== "off",
         abortFlag: this.abortFlag,
       });
     });

@@ -101,6 +101,8 @@ export interface InitRequest {
   threads: number;
   /** `?batch=` of the page, or null (the library's default). */
   batchSize: number | null;
+  /** WebGL: shapes as shader uniforms (fewer programs, engine.ts); false with `?shape-uniforms=off`. */
+  shapeUniforms: boolean;
   /** Int32Array on a SharedArrayBuffer (cross-origin isolated pages): [0] = id of a request to stop at once. */
   abortFlag: Int32Array | null;
 }
@@ -147,6 +149,34 @@ export interface InspectRequest {
   id: number;
 }
 
+/**
+ * Compile a chapter's GPU programs while the engine is idle (warm-up.ts),
+ * on a gallery photo at `size` x `size` (the chapters: 224). Answered with
+ * a result (WarmUpReport) once every step has run, or at once where there is
+ * nothing to compile (CPU backends) or the engine runs on the page.
+ */
+export interface WarmUpRequest {
+  type: "warm-up";
+  id: number;
+  /** The chapter's path (e.g. location.pathname) or name. */
+  chapter: string;
+  size: number;
+}
+
+export interface WarmUpReport {
+  chapter: string;
+  /** Steps run (each once, however often it was interrupted). */
+  steps: number;
+  /** Milliseconds the steps took in all (idle time). */
+  ms: number;
+  /** GPU programs compiled meanwhile. */
+  programs: number | null;
+  /** Why nothing ran, if nothing did. */
+  skipped?: string;
+  /** Steps that failed, and why (each is tried once). */
+  errors?: string[];
+}
+
 export interface Inspection {
   backend: string;
   numTensors: number;
@@ -155,7 +185,7 @@ export interface Inspection {
   programs: number | null;
 }
 
-export type PageMessage = InitRequest | RunRequest | CancelRequest | PhotoRequest | CrashRequest | InspectRequest;
+export type PageMessage = InitRequest | RunRequest | CancelRequest | PhotoRequest | CrashRequest | InspectRequest | WarmUpRequest;
 
 export interface ReadyMessage {
   type: "ready";

@@ -13,16 +13,21 @@
 //   between batches; on a cross-origin isolated page the page also raises a
 //   shared flag that stops the request at the next TensorFlow.js kernel
 //   (abort.ts), so a cancelled request ends within milliseconds even in the
-//   middle of a batch.
+//   middle of a batch;
+// - warm-up: on GPU backends, once no request is waiting or running, runs
+//   the chapter's computations once to compile their GPU programs
+//   (warm-up.ts), a step at a time, each stopped between batches when a
+//   request arrives (and run again later).
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import {getThreadsCount, setThreadsCount, setWasmPaths} from "@tensorflow/tfjs-backend-wasm";
-import {decodeWeights, ResNet18, setBatchPolicy, setDefaultBatchSize, type NamedTensors, type WeightsManifest} from "../lib/index.js";
+import {decodeWeights, imageFromBytes, resizeWithPadUint8, ResNet18, setBatchPolicy, setDefaultBatchSize, type NamedTensors, type WeightsManifest} from "../lib/index.js";
 import {installKernelAbort} from "./abort.js";
 import {selectBackend} from "./backend.js";
-import type {GalleryMeta, InitRequest, PageMessage, ReadyMessage, RunRequest, WorkerMessage} from "./contract.js";
+import type {GalleryMeta, InitRequest, PageMessage, ReadyMessage, RunRequest, WarmUpReport, WarmUpRequest, WorkerMessage} from "./contract.js";
 import {compileCompute, type ComputeScope} from "./scope.js";
 import {retained, transferables} from "./transfer.js";
+import {chapterWarmUp, type WarmUpStep} from "./warm-up.js";
 import {WorkerSession} from "./worker-session.js";
 import {yieldingReads} from "./yielding-reads.js";
 
@@ -36,6 +41,23 @@ interface Running {
   controller: AbortController;
 }
 
+/** Quiet time after the last request before a warm-up step starts (the page's next request usually follows within it). */
+const IDLE_MS = 500;
+/** Between two warm-up steps while nothing else is asked for. */
+const STEP_GAP_MS = 20;
+
+interface WarmUpJob {
+  id: number;
+  chapter: string;
+  size: number;
+  steps: WarmUpStep[];
+  /** The next step to run. */
+  next: number;
+  ms: number;
+  programs: number | null;
+  errors: string[];
+}
+
 export class ComputeEngine {
   private scope: ComputeScope | null = null;
   private session: WorkerSession | null = null;
@@ -44,6 +66,11 @@ export class ComputeEngine {
   private readonly pending = new Set<number>();
   private abortFlag: Int32Array | null = null;
   private broken: string | null = null;
+  /** A GPU backend runs: programs to compile, and a warm-up to run when idle. */
+  private gpu = false;
+  private warmUpJob: WarmUpJob | null = null;
+  private warmUpController: AbortController | null = null;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly post: Post, private readonly where: "worker" | "page") {}
 
@@ -57,7 +84,13 @@ export class ComputeEngine {
         return;
       case "run":
         this.pending.add(message.id);
+        // A warm-up step in progress stops at its next batch: the reader's request comes first.
+        this.warmUpController?.abort(new DOMException("a request arrived", "AbortError"));
+        clearTimeout(this.idleTimer);
         this.queue = this.queue.then(() => this.run(message));
+        return;
+      case "warm-up":
+        this.warmUp(message);
         return;
       case "cancel":
         this.pending.delete(message.id);
@@ -84,10 +117,17 @@ export class ComputeEngine {
       if (isolated && this.where === "worker") useWasmThreads(Math.max(1, request.threads));
       const backend = await selectBackend(request.preferBackend, {webgpu: request.pageHasWebGPU});
       const cpu = backend.name === "wasm" || backend.name === "cpu";
+      this.gpu = !cpu;
       // CPU backends: reads return to the event loop (cancel messages get through),
       // and a small first batch shows a first partial result early. GPU backends:
       // remainder batches padded to the batch size, so no second set of programs.
       if (cpu) yieldingReads(tf);
+      // WebGL compiles a program per op and tensor shape unless the shapes
+      // are uniforms of the shader: then a batch of 1 and a batch of 8, or
+      // an occlusion grid of 6 and one of 7, share their programs. Halves
+      // the programs of a chapter (the README's counts), same numbers.
+      // (WebGPU's programs are keyed by rank, not shape, already.)
+      if (backend.name === "webgl") tf.env().set("WEBGL_USE_SHAPES_UNIFORMS", request.shapeUniforms !== false);
       setBatchPolicy(cpu ? {first: CPU_FIRST_BATCH, pad: false} : {first: null, pad: true});
       const batchSize = setDefaultBatchSize(request.batchSize ?? 8);
       this.abortFlag = request.abortFlag;
@@ -177,7 +217,94 @@ export class ComputeEngine {
       this.running.delete(id);
       this.activeId = -1;
       if (this.abortFlag && Atomics.load(this.abortFlag, 0) === id) Atomics.store(this.abortFlag, 0, 0);
+      this.scheduleIdle(IDLE_MS);
     }
+  }
+
+  /** Starts (or replaces) the warm-up of a chapter; it runs when the engine is idle. */
+  private warmUp(request: WarmUpRequest): void {
+    const report = (skipped: string): WarmUpReport => ({chapter: request.chapter, steps: 0, ms: 0, programs: null, skipped});
+    if (!this.scope || !this.session) {
+      this.post({type: "error", id: request.id, name: "Error", message: this.broken ?? "the compute engine is not initialized", cancelled: false});
+      return;
+    }
+    if (!this.gpu) {
+      this.post({type: "result", id: request.id, value: report(`nothing to compile on ${tf.getBackend()}`)});
+      return;
+    }
+    if (this.where === "page") {
+      this.post({type: "result", id: request.id, value: report("the engine runs on the page's main thread, where compiling would pause the page")});
+      return;
+    }
+    const steps = chapterWarmUp(request.chapter);
+    if (!steps.length) {
+      this.post({type: "result", id: request.id, value: report("no live figures on this page")});
+      return;
+    }
+    if (this.warmUpJob) this.finishWarmUp("replaced by another warm-up");
+    this.warmUpJob = {id: request.id, chapter: request.chapter, size: request.size, steps, next: 0, ms: 0, programs: backendInspection().programs, errors: []};
+    this.scheduleIdle(IDLE_MS);
+  }
+
+  /** Runs the next warm-up step after `delay` ms, if by then no request is waiting or running. */
+  private scheduleIdle(delay: number): void {
+    clearTimeout(this.idleTimer);
+    if (!this.warmUpJob) return;
+    this.idleTimer = setTimeout(() => {
+      // Requests in flight: each one reschedules when it ends.
+      if (this.pending.size || this.running.size) return;
+      this.queue = this.queue.then(() => this.warmUpStep());
+    }, delay);
+  }
+
+  private async warmUpStep(): Promise<void> {
+    const job = this.warmUpJob;
+    if (!job || this.pending.size || !this.scope || !this.session) return;
+    const step = job.steps[job.next];
+    const controller = new AbortController();
+    this.warmUpController = controller;
+    const image = this.warmUpImage(job.size);
+    const t0 = performance.now();
+    try {
+      await step.run({model: this.scope.model, image, signal: controller.signal});
+      job.next++;
+    } catch (e) {
+      // Interrupted by a request: the same step again later. Failed: noted, and the next one.
+      if (!controller.signal.aborted) {
+        const message = e instanceof Error ? e.message : String(e);
+        console.warn(`warm-up step "${step.label}" failed: ${message}`);
+        job.errors.push(`${step.label}: ${message}`);
+        job.next++;
+      }
+    } finally {
+      job.ms += performance.now() - t0;
+      image.dispose();
+      this.warmUpController = null;
+    }
+    if (this.warmUpJob !== job) return;
+    if (job.next >= job.steps.length) this.finishWarmUp();
+    else this.scheduleIdle(controller.signal.aborted ? IDLE_MS : STEP_GAP_MS);
+  }
+
+  private finishWarmUp(skipped?: string): void {
+    const job = this.warmUpJob!;
+    this.warmUpJob = null;
+    const now = backendInspection().programs;
+    const value: WarmUpReport = {
+      chapter: job.chapter,
+      steps: job.next,
+      ms: job.ms,
+      programs: now === null || job.programs === null ? null : now - job.programs,
+      ...(skipped ? {skipped} : {}),
+      ...(job.errors.length ? {errors: job.errors} : {}),
+    };
+    this.post({type: "result", id: job.id, value});
+  }
+
+  /** The gallery's first photo at `size` x `size` (resized in JavaScript: the same pixels on every backend). */
+  private warmUpImage(size: number): tf.Tensor3D {
+    const photo = this.session!.photo(this.session!.gallery.images[0].id);
+    return imageFromBytes(size === 224 ? photo : resizeWithPadUint8(photo, 224, 224, 3, size), size);
   }
 }
 

@@ -87,12 +87,13 @@ export function deletionStepOfPixel(relevance: ArrayLike<number>, steps: number)
 /**
  * The handout's `prepare_deletion(img, rel, S)`: S images, image s with the
  * first s chunks of pixels (by relevance) set to 0 in all channels; image 0 is
- * the input, image S-1 is black. Optionally only images `start .. start+count-1`.
+ * the input, image S-1 is black. Optionally only images `start .. start+count-1`,
+ * or the images listed in `images` (a padded batch repeats its last image,
+ * see batchItems).
  */
-export function prepareDeletion(image: tf.Tensor3D, relevance: ArrayLike<number>, steps: number, start = 0, count = steps - start, stepOfPixel = deletionStepOfPixel(relevance, steps)): tf.Tensor4D {
+export function prepareDeletion(image: tf.Tensor3D, relevance: ArrayLike<number>, steps: number, start = 0, count = steps - start, stepOfPixel = deletionStepOfPixel(relevance, steps), images = Array.from({length: count}, (_, k) => start + k)): tf.Tensor4D {
   const [h, w] = image.shape;
-  const images = Array.from({length: count}, (_, k) => start + k);
-  return tf.tidy(() => tf.mul(image.expandDims(0), tf.tensor4d(deletionKeepMasks(images.map((s) => ({stepOfPixel, step: s}))), [count, h, w, 1])) as tf.Tensor4D);
+  return tf.tidy(() => tf.mul(image.expandDims(0), tf.tensor4d(deletionKeepMasks(images.map((s) => ({stepOfPixel, step: s}))), [images.length, h, w, 1])) as tf.Tensor4D);
 }
 
 /**
@@ -179,9 +180,9 @@ export async function deletionCurve(model: import("./resnet18.js").ResNet18, ima
   try {
     const curve = concat(await runBatched(
       steps,
-      (start, count) => (pixels ? prepareImputed("deletion", pixels, image.shape, stepOfPixel, start, count, road!)
-        : substrate ? prepareSubstituted("deletion", image, substrate, stepOfPixel, start, count)
-        : prepareDeletion(image, relevance, steps, start, count, stepOfPixel)),
+      (start, count, items) => (pixels ? prepareImputed("deletion", pixels, image.shape, stepOfPixel, start, count, road!, items)
+        : substrate ? prepareSubstituted("deletion", image, substrate, stepOfPixel, start, count, items)
+        : prepareDeletion(image, relevance, steps, start, count, stepOfPixel, items)),
       (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),
       options,
       curvePartials(steps, options.onPartial),

@@ -99,9 +99,24 @@ export function batchPlan(total: number, options: RunOptions): [number, number][
 }
 
 /**
+ * The items of one batch, `start .. start+count-1`, padded per the batch
+ * policy to `size` rows by repeating the last item (when the policy pads and
+ * the batch is smaller): batch makers that build their images in JavaScript
+ * (masks, path coefficients, noise) make the padded rows themselves, so every
+ * tensor of a padded batch has the batch's full size and no op sees a
+ * remainder shape (a GPU backend compiles its programs per shape: a tensor
+ * of `count` rows, even a small mask, would compile new programs).
+ */
+export function batchItems(start: number, count: number, size: number): number[] {
+  const rows = batchPolicy.pad ? Math.max(count, size) : count;
+  return Array.from({length: rows}, (_, k) => start + Math.min(k, count - 1));
+}
+
+/**
  * `batch` ([count, ...]) padded to `size` images with copies of its last
  * image when the batch policy pads and it is smaller; returns it unchanged
- * otherwise. The caller keeps only the first `count` results.
+ * otherwise. The caller keeps only the first `count` results. (For batches
+ * whose maker does not pad itself, see batchItems.)
  */
 export function padBatch<T extends tf.Tensor>(batch: T, size: number): T {
   const count = batch.shape[0];
@@ -115,6 +130,16 @@ export function padBatch<T extends tf.Tensor>(batch: T, size: number): T {
 /** The first `count` rows of `t` (after padBatch). */
 export function unpadRows<T extends tf.Tensor>(t: T, count: number): T {
   return t.shape[0] === count ? t : (tf.slice(t, [0], [count]) as T);
+}
+
+/**
+ * [rows, 1] weights, 1 for the first `count` rows and 0 for the padding: a
+ * gradient seed multiplied by it gives the padded rows an exactly zero
+ * gradient, so a sum over all rows is the sum over the real ones, with no
+ * slice of a remainder shape. Null when nothing is padded.
+ */
+export function realRows(rows: number, count: number): tf.Tensor2D | null {
+  return rows === count ? null : tf.tensor2d(Float32Array.from({length: rows}, (_, k) => (k < count ? 1 : 0)), [rows, 1]);
 }
 
 export function argmax(values: ArrayLike<number>): number {
@@ -143,15 +168,19 @@ export async function imageLogits(model: ResNet18, image: tf.Tensor3D): Promise<
 }
 
 /**
- * Runs `makeBatch(start, count)` -> `compute(batch)` over `total` items in
- * batches (batchPlan; padded per the batch policy), reading each result back
- * before the next (so the browser stays responsive and GPU memory stays
- * bounded). Returns each batch's values; `onBatch(start, values)` sees them
- * as they arrive.
+ * Runs `makeBatch(start, count, items)` -> `compute(batch)` over `total`
+ * items in batches (batchPlan), reading each result back before the next
+ * (so the browser stays responsive and GPU memory stays bounded). `items`
+ * lists the batch's items, padded per the batch policy (batchItems): a
+ * maker builds one image per entry; a maker that makes only `count` images
+ * is padded with padBatch. All rows are read back and the padding's values
+ * dropped in JavaScript (no slice of a remainder shape on the backend).
+ * Returns each batch's values; `onBatch(start, values)` sees them as they
+ * arrive.
  */
 export async function runBatched(
   total: number,
-  makeBatch: (start: number, count: number) => tf.Tensor,
+  makeBatch: (start: number, count: number, items: number[]) => tf.Tensor,
   compute: (batch: tf.Tensor) => tf.Tensor,
   options: RunOptions = {},
   onBatch?: (start: number, values: Float32Array) => void,
@@ -160,9 +189,12 @@ export async function runBatched(
   const results: Float32Array[] = [];
   for (const [start, count] of batchPlan(total, options)) {
     checkAborted(options.signal);
-    const out = tf.tidy(() => unpadRows(compute(padBatch(makeBatch(start, count), batchSize)), count));
-    const values = (await out.data()) as Float32Array;
+    const items = batchItems(start, count, batchSize);
+    const out = tf.tidy(() => compute(padBatch(makeBatch(start, count, items), batchSize)));
+    const rows = out.shape[0];
+    const all = (await out.data()) as Float32Array;
     out.dispose();
+    const values = rows === count ? all : all.subarray(0, (all.length / rows) * count);
     results.push(values);
     onBatch?.(start, values);
     options.onProgress?.(start + count, total);
@@ -189,11 +221,13 @@ export function oneHotRows(n: number, target: number): tf.Tensor2D {
 /**
  * Gradient of logit[target] w.r.t. each [0,1] input image of `images`
  * ([N,224,224,3]). Images are independent (eval mode), so one backward pass
- * of the summed logits gives every image's own gradient.
+ * of the summed logits gives every image's own gradient. `rows` ([N,1], from
+ * realRows): weights of the rows' seeds (0: a padded row, whose gradient is
+ * then exactly 0).
  */
-export function logitGradient(model: ResNet18, images: tf.Tensor4D, target: number): tf.Tensor4D {
+export function logitGradient(model: ResNet18, images: tf.Tensor4D, target: number, rows: tf.Tensor2D | null = null): tf.Tensor4D {
   return tf.tidy(() => {
-    const mask = oneHotRows(images.shape[0], target);
+    const mask = rows ? tf.mul(oneHotRows(images.shape[0], target), rows) : oneHotRows(images.shape[0], target);
     return tf.grad((x) => tf.sum(tf.mul(model.logits(x as tf.Tensor4D), mask)))(images) as tf.Tensor4D;
   });
 }

@@ -72,7 +72,7 @@ export async function insertionCurve(model: ResNet18, image: tf.Tensor3D, releva
   try {
     const curve = concat(await runBatched(
       steps,
-      (start, count) => (pixels ? prepareImputed("insertion", pixels, image.shape, stepOfPixel, start, count, road!) : prepareSubstituted("insertion", image, substrate!, stepOfPixel, start, count)),
+      (start, count, items) => (pixels ? prepareImputed("insertion", pixels, image.shape, stepOfPixel, start, count, road!, items) : prepareSubstituted("insertion", image, substrate!, stepOfPixel, start, count, items)),
       (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),
       options,
       curvePartials(steps, options.onPartial),

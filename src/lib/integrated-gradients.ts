@@ -6,7 +6,7 @@
 // image at alpha = 1 and exactly the baseline at alpha = 0.
 import * as tf from "@tensorflow/tfjs";
 import {baselineImage, BASELINE_NAMES, GAUSSIAN_BASELINE_SIGMA, isBaselineName, isNoiseBaseline, type BaselineName} from "./baselines.js";
-import {batchPlan, batchSizeOf, checkAborted, imageLogits, oneHotRows, padBatch, unpadRows, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
+import {batchItems, batchPlan, batchSizeOf, checkAborted, imageLogits, oneHotRows, realRows, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
 import {channelNorm, normalizeMax} from "./image.js";
 import type {ResNet18} from "./resnet18.js";
 
@@ -119,14 +119,18 @@ export async function pathGradientSum(model: ResNet18, image: tf.Tensor3D, steps
   try {
     for (const [start, count] of batchPlan(indices.length, options)) {
       checkAborted(options.signal);
-      const chunk = indices.slice(start, start + count);
+      // Positions into `indices`, padded to the batch size per the batch
+      // policy (repeating the last path image): the padded rows' gradient
+      // seed is 0, so their gradients are exactly 0 and the sum over all
+      // rows is the sum over the real ones.
+      const items = batchItems(start, count, batchSize);
       const previous: tf.Tensor4D | null = stemSum;
       const next: tf.Tensor4D = tf.tidy(() => {
-        // Padded to the batch size per the batch policy; the padding's gradients are dropped before the sum.
-        const pre = model.stemPreActivation(padBatch(pathImages(image, chunk.map((i) => alphas[i]), baseline), batchSize));
-        const mask = oneHotRows(pre.shape[0], target);
+        const pre = model.stemPreActivation(pathImages(image, items.map((k) => alphas[indices[k]]), baseline));
+        const valid = realRows(items.length, count);
+        const mask = valid ? tf.mul(oneHotRows(items.length, target), valid) : oneHotRows(items.length, target);
         const dPre = tf.grad((p) => tf.sum(tf.mul(model.logitsFromStem(p as tf.Tensor4D), mask)))(pre);
-        const batchSum = tf.sum(unpadRows(dPre, chunk.length), 0, true) as tf.Tensor4D;
+        const batchSum = tf.sum(dPre, 0, true) as tf.Tensor4D;
         return previous ? (tf.add(previous, batchSum) as tf.Tensor4D) : batchSum;
       });
       previous?.dispose();
@@ -134,9 +138,9 @@ export async function pathGradientSum(model: ResNet18, image: tf.Tensor3D, steps
       await next.data(); // one batch at a time on the GPU, and a chance to abort
       if (onSum) {
         const partial = toInput(next);
-        await onSum(partial, start + chunk.length).finally(() => partial.dispose());
+        await onSum(partial, start + count).finally(() => partial.dispose());
       }
-      options.onProgress?.(start + chunk.length, indices.length);
+      options.onProgress?.(start + count, indices.length);
     }
     checkAborted(options.signal);
     const sum = stemSum;

@@ -11,18 +11,19 @@ export function patchBounds(n: number, steps: number): [number, number][] {
   return Array.from({length: steps}, (_, i) => [Math.floor((i * n) / steps), Math.floor(((i + 1) * n) / steps)]);
 }
 
-/** [count, H, W, 1] masks: 0 inside patch k (row-major over the S x S grid), 1 elsewhere. */
-function patchMasks(height: number, width: number, steps: number, start: number, count: number): tf.Tensor4D {
+/** [patches.length, H, W, 1] masks: 0 inside patch patches[k] (row-major over the S x S grid), 1 elsewhere. */
+function patchMasks(height: number, width: number, steps: number, patches: number[]): tf.Tensor4D {
   const rowBounds = patchBounds(height, steps);
   const colBounds = patchBounds(width, steps);
+  const count = patches.length;
   const rows = new Float32Array(count * height);
   const cols = new Float32Array(count * width);
-  for (let k = 0; k < count; k++) {
-    const i = Math.floor((start + k) / steps);
-    const j = (start + k) % steps;
+  patches.forEach((patch, k) => {
+    const i = Math.floor(patch / steps);
+    const j = patch % steps;
     rows.fill(1, k * height + rowBounds[i][0], k * height + rowBounds[i][1]);
     cols.fill(1, k * width + colBounds[j][0], k * width + colBounds[j][1]);
-  }
+  });
   return tf.tidy(() => {
     const inside = tf.mul(tf.tensor4d(rows, [count, height, 1, 1]), tf.tensor4d(cols, [count, 1, width, 1]));
     return tf.sub(1, inside) as tf.Tensor4D;
@@ -32,12 +33,14 @@ function patchMasks(height: number, width: number, steps: number, start: number,
 /**
  * The handout's `prepare_occlusions(img, S)`, flattened: images
  * `start .. start+count-1` of the S*S occluded copies (copy i*S+j has patch
- * (i, j) set to 0). Default: all S*S.
+ * (i, j) set to 0). Default: all S*S. `patches`: the copies to make instead
+ * (a padded batch repeats its last patch, see batchItems).
  */
-export function prepareOcclusions(image: tf.Tensor3D, steps: number, start = 0, count = steps * steps - start): tf.Tensor4D {
+export function prepareOcclusions(image: tf.Tensor3D, steps: number, start = 0, count = steps * steps - start, patches?: number[]): tf.Tensor4D {
   checkSteps(steps);
   const [h, w] = image.shape;
-  return tf.tidy(() => tf.mul(image.expandDims(0), patchMasks(h, w, steps, start, count)) as tf.Tensor4D);
+  const list = patches ?? Array.from({length: count}, (_, k) => start + k);
+  return tf.tidy(() => tf.mul(image.expandDims(0), patchMasks(h, w, steps, list)) as tf.Tensor4D);
 }
 
 export interface OcclusionOptions extends MethodOptions {
@@ -100,7 +103,7 @@ export async function occlusionGrid(model: ResNet18, image: tf.Tensor3D, steps: 
     const probabilities = concat(await (incremental
       // The incremental forward pass starts from the patches' regions, not from images.
       ? runBatched(total, (start, count) => incremental.logits(patches.slice(start, start + count)), probability, options, onBatch)
-      : runBatched(total, (start, count) => prepareOcclusions(image, steps, start, count), (batch) => probability(model.logits(batch as tf.Tensor4D)), options, onBatch)));
+      : runBatched(total, (start, count, items) => prepareOcclusions(image, steps, start, count, items), (batch) => probability(model.logits(batch as tf.Tensor4D)), options, onBatch)));
     return Float32Array.from(probabilities, (q) => p - q);
   } finally {
     if (incremental !== options.photo) incremental?.dispose();

@@ -438,19 +438,26 @@ export function roadSettings(options: RoadOptions = {}): {noise: number; seed: n
  * stepOfPixel <= s (deletion) or > s (insertion). Image s's noise comes from
  * the stream sampleSeed(seed, s), so an image does not depend on the batch it
  * is made in. An image with nothing removed is the photo exactly.
+ * `images`: the images to make instead of `start .. start+count-1` (a padded
+ * batch repeats its last image, see batchItems: an image listed twice is
+ * imputed once and copied).
  */
-export function prepareImputed(metric: MetricName, pixels: Float32Array, shape: [number, number, number], stepOfPixel: Int32Array, start: number, count: number, options: RoadOptions = {}): tf.Tensor4D {
+export function prepareImputed(metric: MetricName, pixels: Float32Array, shape: [number, number, number], stepOfPixel: Int32Array, start: number, count: number, options: RoadOptions = {}, images?: number[]): tf.Tensor4D {
   const [h, w, c] = shape;
   if (stepOfPixel.length !== h * w) throw new RangeError(`stepOfPixel has ${stepOfPixel.length} entries for a ${h}x${w} image`);
   const {noise, seed} = roadSettings(options);
+  const list = images ?? Array.from({length: count}, (_, k) => start + k);
   const size = h * w * c;
-  const all = new Float32Array(count * size);
+  const all = new Float32Array(list.length * size);
   const removed = new Uint8Array(h * w);
-  for (let k = 0; k < count; k++) {
-    const s = start + k;
+  list.forEach((s, k) => {
+    if (k > 0 && list[k - 1] === s) {
+      all.copyWithin(k * size, (k - 1) * size, k * size);
+      return;
+    }
     for (let i = 0; i < removed.length; i++) removed[i] = (metric === "deletion" ? stepOfPixel[i] <= s : stepOfPixel[i] > s) ? 1 : 0;
     const {values} = noisyLinearImputation(pixels, h, w, c, removed, {noise, random: seededRandom(sampleSeed(seed, s))});
     all.set(values, k * size);
-  }
-  return tf.tensor4d(all, [count, h, w, c]);
+  });
+  return tf.tensor4d(all, [list.length, h, w, c]);
 }

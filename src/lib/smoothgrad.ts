@@ -15,7 +15,7 @@
 // copy. With n = 1 and noise 0 the result is exactly the plain method's.
 import * as tf from "@tensorflow/tfjs";
 import {gaussianNoise, sampleSeed} from "./baselines.js";
-import {batchSizeOf, checkAborted, imageLogits, logitGradient, type Explanation, type MethodOptions} from "./explanation.js";
+import {batchItems, batchSizeOf, checkAborted, imageLogits, logitGradient, realRows, type Explanation, type MethodOptions} from "./explanation.js";
 import {channelNorm, normalizeMax} from "./image.js";
 import {pathAlphas, pathGradientSum} from "./integrated-gradients.js";
 import type {ResNet18} from "./resnet18.js";
@@ -72,16 +72,18 @@ export function smoothGradNoise(size: number, sigma: number, seed: number, i: nu
 /**
  * Noisy copies `start .. start+count-1` of `image`: x + N(0, sigma^2),
  * sigma = noise * INPUT_RANGE, not clipped. [count, H, W, 3]; the caller
- * disposes it.
+ * disposes it. `copies`: the copies to make instead of `start .. start+count-1`
+ * (a padded batch repeats its last copy, see batchItems).
  */
-export function prepareSmoothGrad(image: tf.Tensor3D, noise: number, start: number, count: number, seed = 0): tf.Tensor4D {
+export function prepareSmoothGrad(image: tf.Tensor3D, noise: number, start: number, count: number, seed = 0, copies?: number[]): tf.Tensor4D {
   if (!(noise >= 0) || !Number.isFinite(noise)) throw new RangeError(`SmoothGrad noise level must be a finite number >= 0, got ${noise}`);
   if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1) throw new RangeError(`bad range of noisy copies: start ${start}, count ${count}`);
   const sigma = noise * INPUT_RANGE;
   const size = image.size;
-  const all = new Float32Array(count * size);
-  for (let j = 0; j < count; j++) all.set(smoothGradNoise(size, sigma, seed, start + j), j * size);
-  return tf.tidy(() => tf.add(image.expandDims(0), tf.tensor4d(all, [count, ...image.shape])) as tf.Tensor4D);
+  const list = copies ?? Array.from({length: count}, (_, j) => start + j);
+  const all = new Float32Array(list.length * size);
+  list.forEach((i, j) => all.set(j > 0 && list[j - 1] === i ? all.subarray((j - 1) * size, j * size) : smoothGradNoise(size, sigma, seed, i), j * size));
+  return tf.tidy(() => tf.add(image.expandDims(0), tf.tensor4d(all, [list.length, ...image.shape])) as tf.Tensor4D);
 }
 
 /**
@@ -117,9 +119,13 @@ export async function smoothGrad(model: ResNet18, image: tf.Tensor3D, options: S
       for (let start = 0; start < samples; start += batchSize) {
         checkAborted(options.signal);
         const count = Math.min(batchSize, samples - start);
+        // Padded to the batch size per the batch policy (batchItems); the
+        // padded copies' gradients are exactly 0 (realRows), so the sum over
+        // all rows is the sum over the real copies.
+        const copies = batchItems(start, count, batchSize);
         const next = tf.tidy(() => {
-          const noisy = prepareSmoothGrad(image, noise, start, count, seed);
-          const gradient = logitGradient(model, noisy, target);
+          const noisy = prepareSmoothGrad(image, noise, start, count, seed, copies);
+          const gradient = logitGradient(model, noisy, target, realRows(copies.length, count));
           const raw = method === "grad" ? gradient : tf.mul(noisy, gradient);
           return tf.add(sum, tf.sum(raw, 0)) as tf.Tensor3D;
         });

@@ -73,13 +73,16 @@ export const METRIC_NAMES = ["deletion", "insertion"] as const;
  * So insertion image 0 is the substrate and image S-1 the photo, and every
  * pixel switches exactly once, at its step. Pixels are copied (tf.where), not
  * mixed arithmetically: each value is exactly the photo's or the substrate's.
+ * `images`: the images to make instead of `start .. start+count-1` (a padded
+ * batch repeats its last image, see batchItems).
  */
-export function prepareSubstituted(metric: MetricName, image: tf.Tensor3D, substrate: tf.Tensor3D, stepOfPixel: Int32Array, start: number, count: number): tf.Tensor4D {
+export function prepareSubstituted(metric: MetricName, image: tf.Tensor3D, substrate: tf.Tensor3D, stepOfPixel: Int32Array, start: number, count: number, images?: number[]): tf.Tensor4D {
   const [h, w] = image.shape;
   if (stepOfPixel.length !== h * w) throw new RangeError(`stepOfPixel has ${stepOfPixel.length} entries for a ${h}x${w} image`);
+  const list = images ?? Array.from({length: count}, (_, k) => start + k);
   return tf.tidy(() => {
     const pixelStep = tf.tensor4d(stepOfPixel, [1, h, w, 1], "int32");
-    const imageIndex = tf.tensor4d(Int32Array.from({length: count}, (_, k) => start + k), [count, 1, 1, 1], "int32");
+    const imageIndex = tf.tensor4d(Int32Array.from(list), [list.length, 1, 1, 1], "int32");
     const fromPhoto = metric === "deletion" ? tf.greater(pixelStep, imageIndex) : tf.lessEqual(pixelStep, imageIndex);
     return tf.where(fromPhoto, image.expandDims(0), substrate.expandDims(0)) as tf.Tensor4D;
   });
