@@ -41,7 +41,8 @@ describe.each(images)("fixture image %i", (i) => {
       expect(maxAbsDiff(result.logits, logits), `${name} logits`).toBeLessThanOrEqual(TOLERANCE);
       await expectGradientMapParity(result.relevance, fixtureRow(`relevance_${name}`, i), {
         name: `image ${i} ${name}`,
-        auc: async () => (await deletionCurve(model, image, result.relevance, {steps: 10, batchSize: 10})).auc,
+        deletion: () => deletionCurve(model, image, result.relevance, {steps: 10, batchSize: 10}),
+        referenceCurve: fixtureRow(`deletion_${name}_steps10`, i),
         referenceAuc: fixtureRow(`auc_${name}_steps10`, i)[0],
         diagnose: () => explainAt(image),
       });

@@ -28,7 +28,8 @@ describe.each(Array.from({length: FIXTURE_COUNT}, (_, i) => i))("fixture image %
       const result = await integratedGradients(model, image, {steps, batchSize: 10});
       await expectGradientMapParity(result.relevance, fixtureRow(`relevance_${name}`, i), {
         name: `image ${i} ${name}`,
-        auc: async () => (await deletionCurve(model, image, result.relevance, {steps: 10, batchSize: 10})).auc,
+        deletion: () => deletionCurve(model, image, result.relevance, {steps: 10, batchSize: 10}),
+        referenceCurve: fixtureRow(`deletion_${name}_steps10`, i),
         referenceAuc: fixtureRow(`auc_${name}_steps10`, i)[0],
         diagnose: async () => {
           const path = prepareIntegratedGradients(image, steps);

@@ -208,13 +208,20 @@ export class LiveFigure<P, R> {
     button.dataset.testid = "figure-start";
     button.dataset.figure = this.options.name;
     button.textContent = label;
+    // Once: a second click (or a double click) must not queue the same
+    // computation again; the button goes at once (the figure shows progress).
     button.addEventListener("click", () => {
       this.armed = true;
+      button.disabled = true;
       if (generation !== this.generation) return;
+      const placeholder = document.createElement("div");
+      placeholder.className = "live-figure__placeholder";
+      placeholder.textContent = "computing…";
+      this.body.replaceChildren(placeholder);
       this.setState("running");
       this.showStatus(this.options.working?.(params) ?? "computing…", 0, 0);
       void this.run(params, generation, key, computeKey);
-    });
+    }, {once: true});
     const wrap = document.createElement("div");
     wrap.className = "live-figure__placeholder live-figure__waiting";
     wrap.append(button);

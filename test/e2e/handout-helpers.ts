@@ -68,7 +68,12 @@ export async function waitForFigures(page: Page, {figure, params, timeout = 300_
     },
     [figure, params ?? null] as const,
     {timeout, polling: 250},
-  );
+  ).catch(async (error: Error) => {
+    // Say what the figures were doing when time ran out.
+    const states = await captions(page).catch(() => []);
+    const status = await page.$$eval(".live-figure__status", (els) => els.map((e) => (e.textContent ?? "").trim()).filter(Boolean)).catch(() => []);
+    throw new Error(`${error.message}\nwaiting for ${figure ?? "every figure"} ${params ? JSON.stringify(params) : ""}; figures: ${states.map((c) => `${c.figure}=${c.state} ${JSON.stringify(c.params)}`).join("; ")}; status lines: ${status.join(" | ")}`);
+  });
   const all = await captions(page);
   const failed = all.filter((c) => c.state === "error");
   if (failed.length) {

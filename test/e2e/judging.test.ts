@@ -94,6 +94,10 @@ describe("Judging explanations", () => {
     // The heavy ones wait for a click on the CPU; waitForFigures clicks, as a reader would.
     for (const figure of ["judge-faithfulness", "judge-sensitivity", "judge-random-logit"]) await waitForFigures(page, {figure, timeout: 400_000});
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="metric-table"] th').length >= 9 + 5, null, {timeout: 60_000});
+    // Every figure is ready and nothing is left computing: the start buttons
+    // (clicked every 250 ms while waitForFigures waits) started each figure once.
+    const pending = await page.evaluate(() => (globalThis as unknown as {__explainCompute: {timeline: {outcome: string}[]}}).__explainCompute.timeline.filter((t) => t.outcome === "pending").length);
+    expect(pending, "requests still computing once every figure is ready").toBe(0);
     const shown = await table();
     expect(Object.keys(shown).sort()).toEqual(["abpc", "complexity", "deletion_auc", "faithfulness_correlation", "lerf_auc", "max_sensitivity", "random_logit_spearman", "sparseness"]);
     const taus = await page.$eval('[data-testid="tau-matrix"]', (el) => ({metrics: JSON.parse(el.getAttribute("data-metrics")!), taus: JSON.parse(el.getAttribute("data-taus")!)}));

@@ -6,7 +6,9 @@
 //     route (a stem max-pool window whose two largest inputs differ by about
 //     one ulp; a ReLU input within rounding of zero): there at most 0.1% of
 //     the pixels (50 of 50,176) may differ above 1e-3, and none above 2e-2;
-//   - the map's deletion AUC within 1e-3 of the reference's.
+//   - the map's deletion AUC within 1e-3 of the reference's, and every point
+//     of its deletion curve within 5e-3 (a point moves when such a pixel
+//     changes step).
 //
 // The rule does not depend on finding the cause. When a map needs the
 // exception, `explainRoundingRoutes` says how many of the off pixels lie
@@ -25,6 +27,8 @@ export const ROUTE_PIXEL_SHARE = 0.001;
 /** No pixel may ever differ by more than this. */
 export const ROUTE_MAX_DIFF = 2e-2;
 export const AUC_TOLERANCE = 1e-3;
+/** A deletion-curve point may move by this much when a rounding-decided pixel changes step. */
+export const CURVE_POINT_TOLERANCE = 5e-3;
 
 export interface MapComparison {
   maxDiff: number;
@@ -49,9 +53,10 @@ export function compareMaps(ours: ArrayLike<number>, reference: ArrayLike<number
 export interface GradientParityOptions {
   /** What is compared, for messages ("image 4 grad"). */
   name: string;
-  /** The map's deletion AUC, computed only when the map needs the exception. */
-  auc: () => Promise<number>;
-  /** The reference AUC of the reference map. */
+  /** The map's deletion curve and AUC, computed only when the map needs the exception. */
+  deletion: () => Promise<{curve: ArrayLike<number>; auc: number}>;
+  /** The reference's deletion curve and AUC of the reference map. */
+  referenceCurve: ArrayLike<number>;
   referenceAuc: number;
   /** Where the gradient was taken (one image for a gradient, the path for IG), for the printed diagnosis. */
   diagnose?: () => Promise<RouteDiagnosis>;
@@ -59,8 +64,8 @@ export interface GradientParityOptions {
 
 /**
  * Asserts the rule above and returns the comparison. Pixels off by more than
- * 1e-3 make it check the AUC and print a diagnosis of the routes rounding
- * decides.
+ * 1e-3 make it check the deletion curve and its AUC and print a diagnosis of
+ * the routes rounding decides.
  */
 export async function expectGradientMapParity(ours: ArrayLike<number>, reference: ArrayLike<number>, options: GradientParityOptions): Promise<MapComparison> {
   const comparison = compareMaps(ours, reference);
@@ -75,7 +80,11 @@ export async function expectGradientMapParity(ours: ArrayLike<number>, reference
   console.warn(`${name}: max diff ${comparison.maxDiff.toExponential(2)} > ${MAP_TOLERANCE} on ${comparison.off.length} of ${ours.length} pixels (allowed: ${comparison.allowed}, each <= ${ROUTE_MAX_DIFF})${explanation}`);
   expect(comparison.off.length, `${name}: pixels off by more than ${MAP_TOLERANCE}`).toBeLessThanOrEqual(comparison.allowed);
   expect(comparison.maxDiff, `${name}: largest difference`).toBeLessThanOrEqual(ROUTE_MAX_DIFF);
-  const auc = await options.auc();
+  const {curve, auc} = await options.deletion();
+  expect(curve.length, `${name}: deletion curve length`).toBe(options.referenceCurve.length);
+  let curveDiff = 0;
+  for (let k = 0; k < curve.length; k++) curveDiff = Math.max(curveDiff, Math.abs(curve[k] - options.referenceCurve[k]));
+  expect(curveDiff, `${name}: deletion curve points`).toBeLessThanOrEqual(CURVE_POINT_TOLERANCE);
   expect(Math.abs(auc - options.referenceAuc), `${name}: deletion AUC`).toBeLessThanOrEqual(AUC_TOLERANCE);
   return comparison;
 }
