@@ -64,6 +64,12 @@ interface PageResult {
   firstPartialMs?: number | null;
   oldStoppedMs?: number | null;
   newReadyMs?: number | null;
+  /** The same figures again after picking another photo: the worker and its model are warm. */
+  warmFigures?: Record<string, number>;
+  warmLongestTaskMs?: number | null;
+  warmLongestGapMs?: number | null;
+  /** The compute engine's start: worker, backend and model ready (its ready report). */
+  engineReadyMs?: number | null;
 }
 
 async function waitAll(page: Page, timeout = 600_000): Promise<void> {
@@ -110,6 +116,41 @@ async function where(page: Page): Promise<string> {
   return page.$eval('[data-testid="backend-badge"]', (el) => (el as HTMLElement).title.split("\n")[0] ?? "").catch(() => "");
 }
 
+/** The compute engine's start time (worker, backend and model ready), new builds only. */
+async function engineReady(page: Page): Promise<number | null> {
+  return page.evaluate(() => (globalThis as unknown as {__explainCompute?: {report?: {readyMs?: number}}}).__explainCompute?.report?.readyMs ?? null);
+}
+
+/**
+ * Clicks another gallery photo and waits until every figure has recomputed
+ * (all requests sent since the click ended, every figure settled, for 500 ms
+ * in a row). Returns the click's page time, or null on a page without a picker.
+ */
+async function pickAnotherPhoto(page: Page): Promise<number | null> {
+  const clicked = await page.evaluate(() => {
+    const picker = document.querySelector('[data-testid="image-picker"]') as HTMLElement | null;
+    const thumb = [...document.querySelectorAll('[data-testid="image-picker-thumb"]')].find((t) => (t as HTMLElement).dataset.id !== picker?.dataset.value) as HTMLElement | undefined;
+    if (!picker || !thumb) return null;
+    thumb.click();
+    return performance.now();
+  });
+  if (clicked === null) return null;
+  let settledSince: number | null = null;
+  for (;;) {
+    const settled = await page.evaluate((clicked) => {
+      const timeline = (globalThis as unknown as {__explainCompute?: {timeline: {sent: number; ended: number | null}[]}}).__explainCompute?.timeline ?? [];
+      const after = timeline.filter((t) => t.sent >= clicked);
+      const captions = [...document.querySelectorAll('[data-testid="figure-caption"]')] as HTMLElement[];
+      return after.length > 0 && after.every((t) => t.ended !== null) && captions.every((c) => ["ready", "error", "waiting"].includes(c.dataset.state ?? ""));
+    }, clicked);
+    const now = Date.now();
+    if (!settled) settledSince = null;
+    else if (settledSince === null) settledSince = now;
+    else if (now - settledSince >= 500) return clicked;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function url(base: string, chapter: string): string {
   return `${base}/pages/${chapter}${values.query ? `?${values.query}` : ""}`;
 }
@@ -130,7 +171,12 @@ async function measure(base: string, chapter: string): Promise<PageResult> {
     if (!slider) {
       await waitAll(page);
       const [from, to] = await computeWindow(page);
-      return {page: chapter, figures: await figureTimes(page), renders: await renderTimes(page), ...(await responsiveness(page, from, to)), where: await where(page)};
+      const first = {page: chapter, figures: await figureTimes(page), renders: await renderTimes(page), ...(await responsiveness(page, from, to)), where: await where(page), engineReadyMs: await engineReady(page)};
+      const picked = await pickAnotherPhoto(page);
+      if (picked === null) return first;
+      const [, warmTo] = await computeWindow(page);
+      const warm = await responsiveness(page, picked, warmTo);
+      return {...first, warmFigures: await figureTimes(page), warmLongestTaskMs: warm.longestTaskMs, warmLongestGapMs: warm.longestGapMs};
     }
     // Occlusion, S = 6 computing; once its first partial result shows, move the slider to 7.
     await page.waitForFunction(() => Number((document.querySelector('[data-testid="figure-caption"][data-figure="occlusion-map"]') as HTMLElement | null)?.dataset.partials ?? 0) >= 1 || document.querySelector('[data-testid="figure-caption"][data-figure="occlusion-map"][data-state="ready"]'), null, {timeout: 600_000, polling: 20});
@@ -148,11 +194,14 @@ async function measure(base: string, chapter: string): Promise<PageResult> {
     const times = await page.evaluate((moved) => {
       const timeline = (globalThis as unknown as {__explainCompute?: {timeline: {sent: number; firstPartial: number | null; cancelled: number | null; ended: number | null}[]}}).__explainCompute?.timeline ?? [];
       const old = timeline.find((t) => t.cancelled !== null && t.cancelled >= moved - 1);
-      const next = timeline.filter((t) => t.sent >= moved).pop();
+      // Every figure that depends on S recomputes; the first partial result of any of them counts.
+      const next = timeline.filter((t) => t.sent >= moved);
+      const partials = next.map((t) => t.firstPartial).filter((t): t is number => t !== null);
+      const ends = next.map((t) => t.ended ?? performance.now());
       return {
         oldStoppedMs: old?.ended != null ? old.ended - moved : null,
-        firstPartialMs: next?.firstPartial != null ? next.firstPartial - moved : null,
-        newReadyMs: next?.ended != null ? next.ended - moved : performance.now() - moved,
+        firstPartialMs: partials.length ? Math.min(...partials) - moved : null,
+        newReadyMs: ends.length ? Math.max(...ends) - moved : performance.now() - moved,
       };
     }, moved);
     const [, to] = await computeWindow(page);
@@ -189,6 +238,8 @@ try {
       longestGapMs: pick((r) => r.longestGapMs),
       blockedMs: pick((r) => r.blockedMs),
       where: all[0].where,
+      ...(all[0].warmFigures ? {warmFigures: Object.fromEntries(Object.keys(all[0].warmFigures).map((k) => [k, pick((r) => r.warmFigures?.[k])!])), warmLongestTaskMs: pick((r) => r.warmLongestTaskMs), warmLongestGapMs: pick((r) => r.warmLongestGapMs)} : {}),
+      engineReadyMs: pick((r) => r.engineReadyMs),
       ...(all[0].page.startsWith("occlusion, S") ? {firstPartialMs: pick((r) => r.firstPartialMs), oldStoppedMs: pick((r) => r.oldStoppedMs), newReadyMs: pick((r) => r.newReadyMs)} : {}),
     });
   }
@@ -204,6 +255,13 @@ for (const r of results) {
   const figures = Object.entries(r.figures).map(([k, ms]) => `${k} ${fmt(ms)}`).join(", ");
   const slider = "firstPartialMs" in r ? `${fmt(r.firstPartialMs)} / ${fmt(r.oldStoppedMs)} / ${fmt(r.newReadyMs)}` : "";
   console.log(`| ${r.page} | ${r.where} | ${figures} | ${fmt(r.longestTaskMs)} | ${fmt(r.longestGapMs)} | ${fmt(r.blockedMs)} | ${slider} |`);
+}
+const warm = results.filter((r) => r.warmFigures);
+if (warm.length) {
+  console.log(`\nanother photo picked once the page is ready (worker and model warm): what a reader waits for after the first figure`);
+  console.log(`| page | figure compute time (caption) | longest main-thread task | longest heartbeat gap | compute engine start (worker, backend, model) |`);
+  console.log(`|---|---|---|---|---|`);
+  for (const r of warm) console.log(`| ${r.page} | ${Object.entries(r.warmFigures!).map(([k, ms]) => `${k} ${fmt(ms)}`).join(", ")} | ${fmt(r.warmLongestTaskMs)} | ${fmt(r.warmLongestGapMs)} | ${fmt(r.engineReadyMs)} |`);
 }
 const renders = results.filter((r) => r.renders && Object.keys(r.renders).length);
 if (renders.length) console.log(`\nlongest drawing of a figure on the main thread (first run): ${renders.map((r) => `${r.page}: ${Object.entries(r.renders!).map(([k, ms]) => `${k} ${fmt(ms)}`).join(", ")}`).join("; ")}`);

@@ -112,3 +112,32 @@ describe("random smooth relevance map", () => {
     expect(step).toBeLessThan(1 / 16);
   });
 });
+
+describe("quantileAbs (the heatmaps' clipping)", () => {
+  // The sort it replaced: the k-th |value| of the sorted copy, NaN last.
+  const bySorting = (values: ArrayLike<number>, q: number, stride = 1, offset = 0) => {
+    const a = Float32Array.from({length: Math.floor((values.length - offset + stride - 1) / stride)}, (_, i) => Math.abs(values[offset + i * stride])).sort();
+    return a[Math.min(a.length - 1, Math.max(0, Math.round(q * (a.length - 1))))] ?? 0;
+  };
+
+  it("equals sorting for every quantile, with ties, strides and NaN", async () => {
+    const {quantileAbs} = await import("../src/components/heatmap.js");
+    const random = mulberry32(11);
+    const cases: Float32Array[] = [
+      Float32Array.from({length: 1001}, () => random() * 2 - 1),
+      Float32Array.from({length: 500}, () => Math.round(random() * 6) - 3), // many ties
+      Float32Array.from({length: 300}, (_, i) => (i % 7 === 0 ? NaN : random())),
+      Float32Array.from({length: 64}, (_, i) => (i < 60 ? NaN : i)),
+      Float32Array.of(5),
+      Float32Array.from({length: 100}, (_, i) => i), // sorted already
+      Float32Array.from({length: 100}, (_, i) => 100 - i),
+    ];
+    for (const values of cases) {
+      for (const q of [0, 0.01, 0.25, 0.5, 0.9, 0.99, 0.995, 1]) {
+        expect(quantileAbs(values, q)).toEqual(bySorting(values, q));
+        expect(quantileAbs(values, q, 3, 1)).toEqual(bySorting(values, q, 3, 1));
+      }
+    }
+    expect(quantileAbs(new Float32Array(0), 0.5)).toBe(0);
+  });
+});
