@@ -124,9 +124,10 @@ async function engineReady(page: Page): Promise<number | null> {
 /**
  * Clicks another gallery photo and waits until every figure has recomputed
  * (all requests sent since the click ended, every figure settled, for 500 ms
- * in a row). Returns the click's page time, or null on a page without a picker.
+ * in a row; an error after `timeout` ms). Returns the click's page time, or
+ * null on a page without a picker.
  */
-async function pickAnotherPhoto(page: Page): Promise<number | null> {
+async function pickAnotherPhoto(page: Page, timeout = 600_000): Promise<number | null> {
   const clicked = await page.evaluate(() => {
     const picker = document.querySelector('[data-testid="image-picker"]') as HTMLElement | null;
     const thumb = [...document.querySelectorAll('[data-testid="image-picker-thumb"]')].find((t) => (t as HTMLElement).dataset.id !== picker?.dataset.value) as HTMLElement | undefined;
@@ -136,7 +137,9 @@ async function pickAnotherPhoto(page: Page): Promise<number | null> {
   });
   if (clicked === null) return null;
   let settledSince: number | null = null;
+  const deadline = Date.now() + timeout;
   for (;;) {
+    if (Date.now() > deadline) throw new Error(`another photo: the figures had not settled ${timeout / 1000} s after the click (no request sent, or one still running)`);
     const settled = await page.evaluate((clicked) => {
       const timeline = (globalThis as unknown as {__explainCompute?: {timeline: {sent: number; ended: number | null}[]}}).__explainCompute?.timeline ?? [];
       const after = timeline.filter((t) => t.sent >= clicked);
