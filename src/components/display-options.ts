@@ -10,6 +10,7 @@
 //
 // The control is a small panel fixed to the corner of the page, added the
 // first time a page draws a heatmap. Test hook: [data-testid="display-options"].
+import {paintWhenDue} from "./paint-queue.js";
 import {COLORMAP_KEYS, onViewChange, RANGES, setView, SIGN_KEYS, viewState} from "./view-state.js";
 
 export type SignMode = (typeof SIGN_KEYS)[number];
@@ -57,11 +58,11 @@ const repaints = new WeakMap<Element, Repaint>();
 let listening = false;
 
 /**
- * Paints `element` now and again whenever the display settings change (as
- * long as the element is alive). Returns the element.
+ * Paints `element` now (or when due: paint-queue.ts) and again whenever the display settings change (as long as the element is
+ * alive). Returns the element.
  */
 export function followDisplay<T extends Element>(element: T, repaint: Repaint): T {
-  repaint(displaySettings());
+  paintWhenDue(element, () => repaint(displaySettings()));
   repaints.set(element, repaint);
   painted.add(new WeakRef(element));
   if (!listening && typeof window !== "undefined") {
@@ -163,3 +164,4 @@ function range(label: string, min: number, max: number, step: number, onChange: 
     },
   };
 }
+

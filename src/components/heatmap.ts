@@ -13,7 +13,8 @@
 // Plain DOM + Plot; callers pass arrays already read back from tensors.
 import * as Plot from "@observablehq/plot";
 import {followDisplay, type DisplaySettings, type SequentialScheme} from "./display-options.js";
-import {rgbCanvas} from "./image-grid.js";
+import {paintRgb} from "./image-grid.js";
+import {paintWhenDue} from "./paint-queue.js";
 
 export const IMAGE_SIZE = 224;
 
@@ -256,30 +257,29 @@ export function legend(scheme: SchemeName, label: string, domain?: [number, numb
 
 /** The photo alone (uint8 RGB, HWC) as a canvas. */
 export function photoCanvas(photo: Uint8Array, size = IMAGE_SIZE): HTMLCanvasElement {
-  const canvas = rgbCanvas(photo, 0, size, size);
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = size;
   canvas.classList.add("photo");
+  paintWhenDue(canvas, () => paintRgb(canvas, photo));
   return canvas;
 }
 
 /** A canvas from float RGB in [0, 1] (HWC), e.g. a thumbnail read back from a tensor; `index` picks one image of a stack. */
 export function floatCanvas(values: ArrayLike<number>, size: number, index = 0): HTMLCanvasElement {
-  const {canvas, image} = blankCanvas(size, size);
-  const offset = index * size * size * 3;
-  for (let p = 0; p < size * size; p++) {
-    image.data[4 * p] = 255 * values[offset + 3 * p];
-    image.data[4 * p + 1] = 255 * values[offset + 3 * p + 1];
-    image.data[4 * p + 2] = 255 * values[offset + 3 * p + 2];
-    image.data[4 * p + 3] = 255;
-  }
-  canvas.getContext("2d")!.putImageData(image, 0, 0);
-  return canvas;
-}
-
-function blankCanvas(width: number, height: number): {canvas: HTMLCanvasElement; image: ImageData} {
   const canvas = document.createElement("canvas");
-  canvas.width = width;
-  canvas.height = height;
-  return {canvas, image: new ImageData(width, height)};
+  canvas.width = canvas.height = size;
+  paintWhenDue(canvas, () => {
+    const image = new ImageData(size, size);
+    const offset = index * size * size * 3;
+    for (let p = 0; p < size * size; p++) {
+      image.data[4 * p] = 255 * values[offset + 3 * p];
+      image.data[4 * p + 1] = 255 * values[offset + 3 * p + 1];
+      image.data[4 * p + 2] = 255 * values[offset + 3 * p + 2];
+      image.data[4 * p + 3] = 255;
+    }
+    canvas.getContext("2d")!.putImageData(image, 0, 0);
+  });
+  return canvas;
 }
 
 /**

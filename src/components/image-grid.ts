@@ -12,6 +12,13 @@ export function rgbCanvas(pixels: Uint8Array, index = 0, width = IMAGE_SIZE, hei
   const canvas = document.createElement("canvas");
   canvas.width = width;
   canvas.height = height;
+  paintRgb(canvas, pixels, index);
+  return canvas;
+}
+
+/** Fills `canvas` (width x height) with image `index` of `pixels` (uint8 RGB, HWC). */
+export function paintRgb(canvas: HTMLCanvasElement, pixels: Uint8Array, index = 0): void {
+  const {width, height} = canvas;
   const image = new ImageData(width, height);
   const offset = index * width * height * 3;
   for (let p = 0, q = offset; p < width * height * 4; p += 4, q += 3) {
@@ -21,7 +28,6 @@ export function rgbCanvas(pixels: Uint8Array, index = 0, width = IMAGE_SIZE, hei
     image.data[p + 3] = 255;
   }
   canvas.getContext("2d")!.putImageData(image, 0, 0);
-  return canvas;
 }
 
 export type CardStatus = "right" | "wrong" | "pending" | "neutral";

@@ -21,6 +21,10 @@
 //   data-params (JSON of the parameters of the result shown), data-partials
 //   (partial results drawn for it), data-render-ms (the longest drawing of a
 //   result or partial result so far); [data-testid="figure-start"] buttons.
+// - A result's canvases are painted in the tasks after its elements are
+//   drawn (a few at a time), and data-state becomes "ready" once they are.
+
+import {collectPaints, paintInTasks} from "./paint-queue.js";
 
 export interface LiveContext {
   /** Aborted when a newer update arrives. Pass it to the library's `signal`. */
@@ -167,7 +171,7 @@ export class LiveFigure<P, R> {
         },
         partial: (value) => {
           if (!current() || !this.options.renderPartial) return;
-          this.body.replaceChildren(this.timed(() => this.options.renderPartial!(value, params)));
+          void this.draw(() => this.options.renderPartial!(value, params), current);
           this.caption.dataset.partials = String(++this.partials);
         },
       };
@@ -178,7 +182,8 @@ export class LiveFigure<P, R> {
         const result = await this.options.compute(params, context);
         const ms = performance.now() - t0;
         if (!current()) return;
-        this.body.replaceChildren(this.timed(() => this.options.render(result, params)));
+        await this.draw(() => this.options.render(result, params), current);
+        if (!current()) return;
         this.last = {key: computeKey, result, ms};
         this.finish(`${this.options.describe(result, params)}: ${formatMs(ms)} · ${this.options.backend()}`, ms, key);
       } catch (e) {
@@ -191,13 +196,20 @@ export class LiveFigure<P, R> {
     });
   }
 
-  /** Draws, and keeps the longest drawing time in data-render-ms (main-thread work per figure: bench:page reads it). */
-  private timed(draw: () => Node): Node {
+  /**
+   * Draws a result: the figure's elements now, its canvases' pixels in the
+   * tasks that follow (paint-queue.ts), so that no drawing keeps the
+   * page busy for long. Resolves once every canvas is painted (or a newer
+   * drawing took over), and keeps the longest task of drawing in
+   * data-render-ms (main-thread work per figure: bench:page reads it).
+   */
+  private async draw(render: () => Node, wanted: () => boolean): Promise<void> {
     const t0 = performance.now();
-    const node = draw();
-    const ms = performance.now() - t0;
-    this.caption.dataset.renderMs = String(Math.max(Number(this.caption.dataset.renderMs ?? 0), Math.round(ms)));
-    return node;
+    const {drawn, paints} = collectPaints(render);
+    this.body.replaceChildren(drawn);
+    const elementsMs = performance.now() - t0;
+    const paintMs = await paintInTasks(paints, {wanted});
+    this.caption.dataset.renderMs = String(Math.max(Number(this.caption.dataset.renderMs ?? 0), Math.round(Math.max(elementsMs, paintMs))));
   }
 
   private waitForClick(label: string, params: P, generation: number, key: string, computeKey: string): void {

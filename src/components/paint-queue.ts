@@ -1,0 +1,55 @@
+// Pixels of a figure painted over several tasks instead of one.
+//
+// A figure with seven 224 x 224 heatmaps takes 40-60 ms to paint on a slow
+// machine, more than one task should keep the page busy (50 ms: then input
+// waits). A live figure (live.ts) draws its elements at once, inside
+// collectPaints, and the canvases' pixels follow in the next tasks, a few
+// at a time (paintInTasks). Outside collectPaints, canvases paint at once.
+import {nextTask} from "../compute/yielding-reads.js";
+
+/** A canvas's paint, held back by collectPaints. */
+export interface PendingPaint {
+  element: Element;
+  paint: () => void;
+}
+
+let collected: PendingPaint[] | null = null;
+
+/** Runs `paint` (which fills `element`) now, or, inside collectPaints, when paintInTasks gets to it. */
+export function paintWhenDue(element: Element, paint: () => void): void {
+  if (collected) collected.push({element, paint});
+  else paint();
+}
+
+/** Runs `draw`, holding back the paints it asks for: what it drew, and those paints. */
+export function collectPaints<T>(draw: () => T): {drawn: T; paints: PendingPaint[]} {
+  const outer = collected;
+  const paints: PendingPaint[] = [];
+  collected = paints;
+  try {
+    return {drawn: draw(), paints};
+  } finally {
+    collected = outer;
+  }
+}
+
+/**
+ * Runs held-back paints in the tasks that follow, up to `budgetMs` of
+ * painting per task, skipping elements no longer in the document (a newer
+ * drawing replaced them) and stopping when `wanted` says no. Returns the
+ * longest of those tasks, in ms.
+ */
+export async function paintInTasks(paints: PendingPaint[], {budgetMs = 12, wanted = () => true}: {budgetMs?: number; wanted?: () => boolean} = {}): Promise<number> {
+  let longest = 0;
+  let i = 0;
+  while (i < paints.length && wanted()) {
+    await nextTask();
+    const t0 = performance.now();
+    while (i < paints.length && performance.now() - t0 < budgetMs) {
+      const {element, paint} = paints[i++];
+      if (element.isConnected) paint();
+    }
+    longest = Math.max(longest, performance.now() - t0);
+  }
+  return longest;
+}
