@@ -1,12 +1,12 @@
 // Occlusion's incremental forward (src/lib/occlusion-forward.ts): region
-// arithmetic, pasting, and logits equal to the full forward on occluded
+// arithmetic, stacking crops, and logits equal to the full forward on occluded
 // copies for grids whose patches differ in size, touch the borders, span
 // several layers' spread or stop spreading early, in batches of mixed
 // positions. Fixture parity of the incremental path (S = 6, all fixture
 // images) is in methods-gradients.test.ts.
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type * as TF from "@tensorflow/tfjs";
-import {commonSize, OcclusionForward, paste, spread} from "../src/lib/occlusion-forward.js";
+import {commonSize, OcclusionForward, spread, stackCrops} from "../src/lib/occlusion-forward.js";
 import {occlusionGrid, patchRegions, prepareOcclusions} from "../src/lib/occlusion.js";
 import type {ResNet18} from "../src/lib/resnet18.js";
 import {maxAbsDiff} from "./helpers/fixtures.js";
@@ -42,21 +42,41 @@ describe("regions", () => {
     });
   });
 
-  it("paste: writes a patch over a map, clipping what falls outside", async () => {
+  it("stackCrops: crops of a map with each copy's changed values written over them, clipping what falls outside", async () => {
+    // A 4 x 5 map of zeros; two copies, each with a 2 x 3 block of ones (copy 0) or twos (copy 1).
     const base = tf.zeros([1, 4, 5, 2]) as TF.Tensor4D;
-    const patch = tf.ones([1, 2, 3, 2]) as TF.Tensor4D;
-    const expectOnes = async (t: TF.Tensor, cells: [number, number][]) => {
+    const changed = tf.concat([tf.ones([1, 2, 3, 2]), tf.fill([1, 2, 3, 2], 2)]) as TF.Tensor4D;
+    const expectCells = async (t: TF.Tensor, want: number[][][]) => {
+      expect(t.shape).toEqual([want.length, want[0].length, want[0][0].length, 2]);
       const v = await t.data();
-      const want = new Float32Array(40);
-      for (const [y, x] of cells) want.fill(1, (y * 5 + x) * 2, (y * 5 + x) * 2 + 2);
-      expect(Array.from(v)).toEqual(Array.from(want));
+      expect(Array.from(v).filter((_, i) => i % 2 === 0)).toEqual(want.flat(2));
+      expect(Array.from(v).filter((_, i) => i % 2 === 1)).toEqual(want.flat(2));
       t.dispose();
     };
-    await expectOnes(paste(base, patch, 1, 1), [[1, 1], [1, 2], [1, 3], [2, 1], [2, 2], [2, 3]]);
-    await expectOnes(paste(base, patch, -1, 3), [[0, 3], [0, 4]]);
-    await expectOnes(paste(base, patch, 3, -2), [[3, 0]]);
-    await expectOnes(paste(base, patch, 5, 0), []);
-    tf.dispose([base, patch]);
+    // Full maps: copy 0's block at (1, 1); copy 1's at (-1, 3): only its bottom-left 1 x 2 lands.
+    await expectCells(stackCrops(base, changed, [{crop: {y: 0, x: 0}, changedAt: {y: 1, x: 1}}, {crop: {y: 0, x: 0}, changedAt: {y: -1, x: 3}}], 4, 5), [
+      [[0, 0, 0, 0, 0], [0, 1, 1, 1, 0], [0, 1, 1, 1, 0], [0, 0, 0, 0, 0]],
+      [[0, 0, 0, 2, 2], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]],
+    ]);
+    // Two copies at the same place (one run), and a block entirely outside its crop.
+    await expectCells(stackCrops(base, changed, [{crop: {y: 0, x: 0}, changedAt: {y: 2, x: 2}}, {crop: {y: 0, x: 0}, changedAt: {y: 2, x: 2}}], 4, 5), [
+      [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 1]],
+      [[0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 2, 2, 2], [0, 0, 2, 2, 2]],
+    ]);
+    // 2 x 3 crops at different places of a map numbered 10..29.
+    const numbered = tf.tensor4d(Array.from({length: 40}, (_, i) => Math.floor(i / 2) + 10), [1, 4, 5, 2]);
+    await expectCells(stackCrops(numbered, changed, [{crop: {y: 2, x: 2}, changedAt: {y: 1, x: 2}}, {crop: {y: 0, x: 1}, changedAt: {y: 2, x: 0}}], 2, 3), [
+      [[22, 23, 24], [27, 28, 1]],
+      [[11, 12, 13], [16, 17, 18]],
+    ]);
+    // fill: one value over a block of each copy's own size.
+    const black = tf.fill([1, 1, 1, 2], 7) as TF.Tensor4D;
+    await expectCells(stackCrops(numbered, black, [{crop: {y: 1, x: 1}, changedAt: {y: 0, x: 1}}, {crop: {y: 1, x: 1}, changedAt: {y: 1, x: 0}}], 2, 3, [{h: 1, w: 2}, {h: 5, w: 1}]), [
+      [[16, 7, 7], [21, 22, 23]],
+      [[16, 17, 18], [7, 22, 23]],
+    ]);
+    expect(() => stackCrops(base, changed, [{crop: {y: 3, x: 0}, changedAt: {y: 0, x: 0}}], 2, 2)).toThrow(RangeError);
+    tf.dispose([base, changed, numbered, black]);
   });
 });
 
