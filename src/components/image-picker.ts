@@ -18,6 +18,7 @@
 // [data-testid="image-upload-forget"].
 import type {GalleryMeta} from "../compute/contract.js";
 import {rgbCanvas} from "./image-grid.js";
+import {paintSoon} from "./paint-queue.js";
 import {currentUpload, decodePhoto, MAX_PIXELS, PRESHRINK, setCurrentUpload, syncUpload, uploadPixels, UploadError, type UploadedPhoto} from "./upload.js";
 import {onViewChange, setView, useKeys, viewState} from "./view-state.js";
 
@@ -378,7 +379,7 @@ function thumbButton(gallery: GalleryMeta, pixels: Uint8Array, i: number): HTMLB
   b.title = `${image.className} · ${image.id}`;
   const c = document.createElement("canvas");
   c.width = c.height = THUMB;
-  drawPhoto(c, photoPixels(gallery, pixels, i), gallery.size);
+  paintSoon(() => drawPhoto(c, photoPixels(gallery, pixels, i), gallery.size));
   b.append(c);
   return b;
 }
