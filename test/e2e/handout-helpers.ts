@@ -47,7 +47,8 @@ export async function captions(page: Page): Promise<Caption[]> {
  * Waits until every live figure on the page has finished (ready; a heavy
  * figure waiting for its button is left alone), or until `figure` shows a
  * result whose parameters include `params` (clicking its button if it waits
- * for one). Fails early if a figure reports an error.
+ * for one). Fails early if a figure reports an error. Returns every caption,
+ * those of `figure` first (the page's other figures may still be computing).
  */
 export async function waitForFigures(page: Page, {figure, params, timeout = 300_000}: {figure?: string; params?: Record<string, unknown>; timeout?: number} = {}): Promise<Caption[]> {
   await page.waitForFunction(
@@ -80,7 +81,7 @@ export async function waitForFigures(page: Page, {figure, params, timeout = 300_
     const messages = await page.$$eval(".live-figure__error", (els) => els.map((e) => e.textContent));
     throw new Error(`figure(s) failed: ${failed.map((c) => c.figure).join(", ")}: ${messages.join(" | ")}`);
   }
-  return all;
+  return figure ? [...all.filter((c) => c.figure === figure), ...all.filter((c) => c.figure !== figure)] : all;
 }
 
 /** Sets the first Inputs.range whose label contains `label` to `value`, as a reader dragging it would. */
