@@ -62,20 +62,20 @@ describe("paint queue", () => {
     expect(done).toEqual([0, 1]);
   });
 
-  it("paintSoon: later, in order, and goes on after a paint that throws", async () => {
+  it("paintSoon: later, in order, also before the element is in the document, and goes on after a paint that throws", async () => {
     const done: number[] = [];
     const errors = console.error;
     console.error = () => {};
     try {
-      paintSoon(() => done.push(0));
-      paintSoon(() => {
+      paintSoon(element(false), () => done.push(0));
+      paintSoon(element(false), () => {
         throw new Error("broken canvas");
       });
-      paintSoon(() => done.push(2));
+      paintSoon(element(false), () => done.push(2));
       expect(done).toEqual([]);
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(done).toEqual([0, 2]);
-      paintSoon(() => done.push(3));
+      paintSoon(element(false), () => done.push(3));
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(done).toEqual([0, 2, 3]);
     } finally {

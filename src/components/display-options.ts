@@ -58,8 +58,9 @@ const repaints = new WeakMap<Element, Repaint>();
 let listening = false;
 
 /**
- * Paints `element` now (or when due: paint-queue.ts) and again whenever the display settings change (as long as the element is
- * alive). Returns the element.
+ * Paints `element` now (or when due: paint-queue.ts) and again whenever the
+ * display settings change (as long as the element is alive). Returns the
+ * element.
  */
 export function followDisplay<T extends Element>(element: T, repaint: Repaint): T {
   paintWhenDue(element, () => repaint(displaySettings()));
@@ -164,4 +165,3 @@ function range(label: string, min: number, max: number, step: number, onChange: 
     },
   };
 }
-

@@ -379,7 +379,7 @@ function thumbButton(gallery: GalleryMeta, pixels: Uint8Array, i: number): HTMLB
   b.title = `${image.className} · ${image.id}`;
   const c = document.createElement("canvas");
   c.width = c.height = THUMB;
-  paintSoon(() => drawPhoto(c, photoPixels(gallery, pixels, i), gallery.size));
+  paintSoon(c, () => drawPhoto(c, photoPixels(gallery, pixels, i), gallery.size));
   b.append(c);
   return b;
 }

@@ -171,7 +171,7 @@ export class LiveFigure<P, R> {
         },
         partial: (value) => {
           if (!current() || !this.options.renderPartial) return;
-          void this.draw(() => this.options.renderPartial!(value, params), current);
+          this.draw(() => this.options.renderPartial!(value, params), current).catch((e) => console.error(`${this.options.name}: partial result:`, e));
           this.caption.dataset.partials = String(++this.partials);
         },
       };

@@ -33,13 +33,16 @@ export function collectPaints<T>(draw: () => T): {drawn: T; paints: PendingPaint
   }
 }
 
+/** Painting per task before the page gets a turn: well under the 50 ms of a long task. */
+const BUDGET_MS = 12;
+
 /**
  * Runs held-back paints in the tasks that follow, up to `budgetMs` of
  * painting per task, skipping elements no longer in the document (a newer
- * drawing replaced them) and stopping when `wanted` says no. Returns the
- * longest of those tasks, in ms.
+ * drawing replaced them; unless `onlyConnected` is false) and stopping when
+ * `wanted` says no. Returns the longest of those tasks, in ms.
  */
-export async function paintInTasks(paints: PendingPaint[], {budgetMs = 12, wanted = () => true}: {budgetMs?: number; wanted?: () => boolean} = {}): Promise<number> {
+export async function paintInTasks(paints: PendingPaint[], {budgetMs = BUDGET_MS, wanted = () => true, onlyConnected = true}: {budgetMs?: number; wanted?: () => boolean; onlyConnected?: boolean} = {}): Promise<number> {
   let longest = 0;
   let i = 0;
   while (i < paints.length && wanted()) {
@@ -47,40 +50,42 @@ export async function paintInTasks(paints: PendingPaint[], {budgetMs = 12, wante
     const t0 = performance.now();
     while (i < paints.length && performance.now() - t0 < budgetMs) {
       const {element, paint} = paints[i++];
-      if (element.isConnected) paint();
+      if (!onlyConnected || element.isConnected) paint();
     }
     longest = Math.max(longest, performance.now() - t0);
   }
   return longest;
 }
 
-const soon: (() => void)[] = [];
+const soon: PendingPaint[] = [];
 let draining = false;
 
 /**
- * Runs `paint` in a later task, with other such paints up to 12 ms per task:
+ * Paints `element` in a later task, with other such paints (paintInTasks):
  * drawings nothing waits for, made many at a time (a gallery's thumbnails:
  * ten 224 x 224 photos scaled down took one task of 50-100 ms on page load).
+ * A paint that throws is reported and the others go on.
  */
-export function paintSoon(paint: () => void): void {
-  soon.push(paint);
+export function paintSoon(element: Element, paint: () => void): void {
+  soon.push({
+    element,
+    paint: () => {
+      try {
+        paint();
+      } catch (e) {
+        console.error("paintSoon:", e);
+      }
+    },
+  });
   if (draining) return;
   draining = true;
   void (async () => {
-    try {
-      while (soon.length) {
-        await nextTask();
-        const t0 = performance.now();
-        while (soon.length && performance.now() - t0 < 12) {
-          try {
-            soon.shift()!();
-          } catch (e) {
-            console.error("paintSoon:", e);
-          }
-        }
-      }
-    } finally {
-      draining = false;
+    // Paints asked for while a round runs wait for the next round; the last
+    // check and `draining = false` happen in one go, so none is left behind.
+    while (soon.length) {
+      // Elements may be put in the document after they are painted (a picker built before it is shown).
+      await paintInTasks(soon.splice(0), {onlyConnected: false});
     }
+    draining = false;
   })();
 }

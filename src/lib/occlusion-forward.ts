@@ -87,12 +87,12 @@ export function stackCrops(photo: tf.Tensor4D, changed: tf.Tensor4D, placements:
   });
   const mask = new Float32Array(count * h * w);
   blocks.forEach((r, b) => {
-    for (let y = r.y0; y < r.y1; y++) mask.fill(1, (b * h + y) * w + r.x0, (b * h + y) * w + Math.max(r.x0, r.x1));
+    for (let y = r.y0; y < r.y1; y++) mask.fill(1, (b * h + y) * w + r.x0, (b * h + y) * w + r.x1);
   });
   return tf.tidy(() => {
     const same = placements.every(({crop}) => crop.y === placements[0].crop.y && crop.x === placements[0].crop.x);
     const crops = (same ? placements.slice(0, 1) : placements).map(({crop}) => photo.slice([0, crop.y, crop.x, 0], [1, h, w, c]));
-    // Full maps (every crop the whole map): one copy, tiled.
+    // Full maps (every crop at one place): one slice, repeated.
     const stacked = count === 1 ? crops[0] : tf.concat(same ? Array(count).fill(crops[0]) : crops, 0);
     const inside = tf.tensor4d(mask, [count, h, w, 1]);
     const keep = tf.sub(1, inside);
