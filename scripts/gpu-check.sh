@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # scripts/gpu-check.sh [OUT_DIR]: the GPU backends on this machine's real GPU,
-# for the day a GPU machine is lent (the `device` tool), in at most about
-# 8 minutes. It
+# in at most about 8 minutes. It
 #   1. says what the machine has (GPU, Vulkan loader and driver files, EGL);
 #   2. finds Chromium, or installs it (apt-get; or the .deb files of a folder
-#      named by GPU_CHECK_DEBS, unpacked under /opt/gpu-check-root: a machine
-#      that reaches no package registry needs them carried);
+#      named by GPU_CHECK_DEBS, unpacked under /opt/gpu-check-root, for a
+#      machine that reaches no package registry);
 #   3. finds Node.js and the npm packages (npm ci if node_modules is missing)
 #      and the built site (EXPLAIN_DIST or dist/; built if missing and the
 #      data is there);
@@ -20,14 +19,8 @@
 # Every step prints what it tried and what it got, and the end prints a
 # summary; a step that fails does not stop the others. Files (the probe's and
 # the benchmarks' JSON, the logs) go to OUT_DIR (default: $OUT if set, else
-# gpu-check-out/).
-#
-# With the `device` tool (its machine reaches no registry; the working tree
-# and carried paths travel, 64 MiB in all): build here, carry the site, e.g.
-#   run(command: "bash scripts/gpu-check.sh", carry: ["dist"], timeout_s: 560)
-# Chromium, Node.js and node_modules are not on that machine and do not fit
-# in one carry beside the site; see the README (GPU backends) for what this
-# needs there.
+# gpu-check-out/). On a machine without Chromium, Node.js or node_modules, it
+# says which is missing and stops before the probe (see docs/gpu.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,7 +58,7 @@ echo "EGL: $(ldconfig -p 2>/dev/null | grep -m1 -o 'libEGL.so.1 .*' || echo 'not
 for d in /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d; do
   [ -d "$d" ] && echo "Vulkan ICDs in $d: $(ls "$d" | tr '\n' ' ')"
 done
-# The lent machines keep NVIDIA's driver files here (see the device tool's notes).
+# Where some NVIDIA driver installations keep the driver's Vulkan and EGL files.
 if [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ] && [ -z "${VK_DRIVER_FILES:-}" ]; then
   export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
   echo "VK_DRIVER_FILES=$VK_DRIVER_FILES"
@@ -74,7 +67,7 @@ if [ -f /usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json ] && [ -z "${_
   export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
   echo "__EGL_VENDOR_LIBRARY_FILENAMES=$__EGL_VENDOR_LIBRARY_FILENAMES"
 fi
-# Loader packages carried in .gl/ (libvulkan1, libegl1, ...), as the device tool's notes describe.
+# Loader packages (libvulkan1, libegl1, ...) put in .gl/ for a machine without them.
 if ! ldconfig -p 2>/dev/null | grep -q libvulkan.so.1 && ls .gl/*.deb >/dev/null 2>&1; then
   echo "unpacking the loaders of .gl/: $(ls .gl/*.deb | xargs -n1 basename | tr '\n' ' ')"
   for f in .gl/*.deb; do dpkg -x "$f" /; done
@@ -130,7 +123,7 @@ if [ $NODE_OK = 1 ] && [ ! -f "$DIST_DIR/index.html" ]; then
     echo "no built site in $DIST_DIR: building it (10 images for the statistics page)"
     EXPLAIN_STATS_IMAGES=10 bounded 240 200 npm run build >"$OUT_DIR/build.log" 2>&1 || echo "the build failed or ran out of time: see $OUT_DIR/build.log"
   else
-    echo "no built site in $DIST_DIR and no data to build it (carry dist/)"
+    echo "no built site in $DIST_DIR and no data to build it (copy a built dist/ here)"
   fi
 fi
 [ -f "$DIST_DIR/index.html" ] && note "site: $DIST_DIR" || note "site: no built site in $DIST_DIR"

@@ -1,6 +1,6 @@
 // npm run gpu-probe -- [--json FILE] [--dist DIR] [--timeout S]
 // What headless Chromium offers on this machine's GPU, tried with several
-// sets of flags (scripts/gpu-check.sh runs it on a lent GPU machine). For
+// sets of flags (scripts/gpu-check.sh runs it on a machine with a GPU). For
 // each set it prints what the browser reports:
 //  - WebGPU on the page and in a dedicated worker (where the compute service
 //    runs): navigator.gpu, the adapter's vendor, architecture, device,

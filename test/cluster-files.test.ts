@@ -1,4 +1,4 @@
-// The cluster recipes (cluster/): the README shows each of them verbatim, the
+// The cluster recipes (cluster/): cluster/README.md shows each of them verbatim, the
 // Slurm script is valid bash that shards from the array's env and writes one
 // part per task, and the Kubernetes Indexed Job tells the pods the same shard
 // count as its completions. (The sharding itself is tested on real runs in
@@ -10,11 +10,11 @@ import {expect, it} from "vitest";
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
-const readme = read("README.md");
+const recipes = read("cluster/README.md");
 
-it("the README shows the Slurm script and the Kubernetes manifests as they are in cluster/", () => {
+it("cluster/README.md shows the Slurm script and the Kubernetes manifests as they are in cluster/", () => {
   for (const file of ["cluster/stats.slurm", "cluster/k8s-volume.yaml", "cluster/k8s-stats-job.yaml", "cluster/k8s-merge-job.yaml"]) {
-    expect(readme.includes(read(file).trimEnd()), `${file} in README.md`).toBe(true);
+    expect(recipes.includes(read(file).trimEnd()), `${file} in cluster/README.md`).toBe(true);
   }
 });
 
@@ -24,7 +24,7 @@ it("the Slurm script: valid bash, an array, one part per task, merged after", ()
   expect(script).toMatch(/^#SBATCH --array=0-\d+$/m);
   expect(script).toMatch(/npm run stats -- .*--out "parts\/part-\$\{SLURM_ARRAY_TASK_ID\}\.json"/);
   expect(script).not.toMatch(/--shard /); // the shard comes from the array's env
-  expect(readme).toMatch(/sbatch --dependency=afterok:\$jobid .*npm run stats:merge -- parts\/\*\.json --out all\.json/);
+  expect(recipes).toMatch(/sbatch --dependency=afterok:\$jobid .*npm run stats:merge -- parts\/\*\.json --out all\.json/);
 });
 
 it("the Kubernetes Indexed Job: completions = EXPLAIN_STATS_SHARDS, parts and cache on the shared volume, merged after", () => {

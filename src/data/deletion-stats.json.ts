@@ -2,7 +2,7 @@
 // AUC of every method, with its LeRF and insertion AUCs, sparseness and
 // complexity, on EXPLAIN_STATS_IMAGES validation images (default 40,
 // balanced across classes; "all" = the 3,925-image split, a long job: see
-// README). Per-image results are cached in .cache/stats, so an unchanged
+// docs/statistics.md). Per-image results are cached in .cache/stats, so an unchanged
 // build recomputes nothing and an interrupted run resumes.
 // EXPLAIN_STATS_FROM=FILE shows a finished run instead (e.g. the whole split
 // computed on a cluster and merged), once its model, settings and protocol

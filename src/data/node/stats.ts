@@ -49,7 +49,7 @@ export const DEFAULT_WORKER_BATCH_SIZE = 4;
  * minutes of loader time on a 2-core machine with both cores. The deletion
  * protocol alone took 10.1 s per image there (a 100-image run, two workers);
  * with LeRF and insertion (80 more forward passes per image) it costs
- * 1.5-1.6x that (measured back to back on the same images: README), about
+ * 1.5-1.6x that (measured back to back on the same images: docs/benchmarks.md), about
  * 16 s per image: 40 images take about 11 minutes, 60 would take 16.
  */
 export const DEFAULT_BUILD_IMAGES = 40;
