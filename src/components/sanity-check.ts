@@ -15,7 +15,7 @@
 // points drawn); [data-testid="spearman-table"] cells td[data-method][data-stage].
 // Components never import the bundle (only its types).
 import * as Plot from "@observablehq/plot";
-import type * as Runtime from "./tf-runtime.js";
+import type * as Runtime from "./page-runtime.js";
 import {METHOD_COLOURS, METHOD_SYMBOLS} from "./deletion-chart.js";
 import {overlayCanvas, panel, photoCanvas} from "./heatmap.js";
 import {formatMs} from "./live.js";
