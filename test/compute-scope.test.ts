@@ -18,6 +18,7 @@ import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import {describe, expect, it} from "vitest";
+import {compileCompute, type WorkerNames} from "../src/compute/scope.js";
 import {JOB_SOURCE} from "./e2e/compute-pages.js";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -217,6 +218,27 @@ describe("the pages' compute functions against the worker's scope (src/compute/s
       const found = errors.get(`typo-${k}.compute.js`)!;
       expect(found.some((e) => typo.expected.test(e)), `${typo.what} (${typo.page}: ${typo.to}): ${found.join("\n") || "no error"}`).toBe(true);
     }
+  });
+});
+
+describe("compileCompute: how the worker calls a shipped function", () => {
+  const names = {worker: {name: "worker"}, curves: {}, tf: {}, model: {}, trainedWeights: {}, lib: {double: (x: number) => 2 * x}} as unknown as WorkerNames;
+  const context = {signal: new AbortController().signal, onProgress: () => {}, partial: () => {}};
+
+  it("passes (params, context, scope); a used function gets the scope first, values arrive as they are", async () => {
+    const uses = {
+      twice: {source: "({lib: {double}, uses: {OFFSET}}, x) => double(x) + OFFSET"},
+      OFFSET: {value: 1},
+    };
+    const fn = compileCompute({source: "async ({x}, {signal}, {worker, uses: {twice, OFFSET}}) => ({y: twice(x), offset: OFFSET, worker: worker.name, aborted: signal.aborted})"}, uses, names);
+    expect(await fn({x: 20}, context)).toEqual({y: 41, offset: 1, worker: "worker", aborted: false});
+  });
+
+  it("says where the names are when a function uses one it was not given, and names a syntax error", async () => {
+    const free = compileCompute({source: "async () => model.logits()"}, {}, names);
+    await expect(free(null, context)).rejects.toThrow(/model is not defined in the compute worker: a compute function sees only its parameters/);
+    expect(() => compileCompute({source: "async ({x} => x"}, {}, names)).toThrow(/the compute function could not be compiled in the worker/);
+    expect(() => compileCompute({source: "async () => 1"}, {helper: {source: "(scope, => 1"}}, names)).toThrow(/`helper` \(in uses\) could not be compiled/);
   });
 });
 

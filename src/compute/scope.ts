@@ -46,7 +46,7 @@ import type {WorkerSession} from "./worker-session.js";
 const HELPERS = {targetOption, thumbnails, spread, StageModels};
 
 /** The library (src/lib) as one namespace, plus the chapters' helpers (targetOption, thumbnails, spread, StageModels). */
-export type Library = Omit<typeof library, "default"> & typeof HELPERS;
+export type Library = typeof library & typeof HELPERS;
 
 export const LIBRARY: Library = {...library, ...HELPERS};
 
