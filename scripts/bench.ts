@@ -20,7 +20,7 @@ import {complexity, sparseness} from "../src/lib/complexity.js";
 import {FAITHFULNESS_SUBSET_SIZE, FAITHFULNESS_SUBSETS, faithfulnessCorrelation} from "../src/lib/faithfulness-correlation.js";
 import {insertionCurve} from "../src/lib/insertion.js";
 import {maxSensitivity, SENSITIVITY_RADIUS, SENSITIVITY_SAMPLES} from "../src/lib/max-sensitivity.js";
-import {explain, HANDOUT_SETTINGS, mapFunction, METHOD_NAMES} from "../src/lib/methods.js";
+import {explain, HANDOUT_SETTINGS, mapFunction, METHOD_NAMES, METHODS} from "../src/lib/methods.js";
 import {areaBetweenCurves, lerfCurve} from "../src/lib/morf-lerf.js";
 import {randomLogitTest} from "../src/lib/random-logit.js";
 import {DEFAULT_PROTOCOL_SETTINGS, DeletionProtocol, type ProtocolResult} from "../src/lib/protocol.js";
@@ -98,7 +98,7 @@ async function benchMetrics(): Promise<void> {
     await deletionCurve(model, image, warm, {steps: 3, batchSize, substrate: "road"});
     const before = tf.memory().numTensors;
     for (const name of METHOD_NAMES) {
-      const settings = {steps: name === "occlusion" ? HANDOUT_SETTINGS.occlusionSteps : name === "integrated_gradients" ? HANDOUT_SETTINGS.integratedGradientsSteps : undefined};
+      const settings = {steps: METHODS[name].steps?.default}; // the handout's S = 6 and M = 20
       const {relevance, target} = await explain(name, model, image, {...settings, batchSize});
       const method = mapFunction(name, model, settings);
       const options = {batchSize, target};

@@ -1,7 +1,8 @@
 // Bundles the browser code that needs TensorFlow.js with esbuild, and copies
 // the tfjs wasm binaries next to it:
-//  - src/components/tf-runtime.ts -> src/_bundle/runtime.js, the module pages
-//    import: the library's plain functions and the compute service's client;
+//  - src/components/page-runtime.ts -> src/_bundle/runtime.js, the module pages
+//    import: the compute service's client and the library's plain values and
+//    functions, without tfjs (checked below);
 //  - src/compute/worker.ts -> src/_bundle/compute-worker.js, the compute
 //    worker: tfjs with its WebGPU and wasm backends, the library, the engine.
 // Framework's own npm bundling breaks tfjs (seedrandom: "alea is not a
@@ -35,7 +36,7 @@ const common = {
 const results = await Promise.all([
   build({
     ...common,
-    entryPoints: [path.join(root, "src", "components", "tf-runtime.ts")],
+    entryPoints: [path.join(root, "src", "components", "page-runtime.ts")],
     outfile: path.join(outDir, "runtime.js"),
     // Framework resolves these itself (FileAttachment paths must stay literal).
     external: ["observablehq:stdlib"],
@@ -44,8 +45,13 @@ const results = await Promise.all([
   build({...common, entryPoints: [path.join(root, "src", "compute", "worker.ts")], outfile: path.join(outDir, "compute-worker.js")}),
 ]);
 
-// Types for editors: the bundle exports what tf-runtime.ts exports.
-fs.writeFileSync(path.join(outDir, "runtime.d.ts"), `export * from "../components/tf-runtime.js";\n`);
+// The pages' bundle must not carry tfjs (1 MB the pages never run): a value
+// import of a module that imports tfjs, however indirect, would pull it in.
+const tfjsInPages = Object.keys(results[0].metafile.inputs).filter((input) => input.includes("@tensorflow"));
+if (tfjsInPages.length) throw new Error(`src/_bundle/runtime.js would contain TensorFlow.js (${tfjsInPages[0]}, ...): src/components/page-runtime.ts may export only modules without tfjs`);
+
+// Types for editors: the bundle exports what page-runtime.ts exports.
+fs.writeFileSync(path.join(outDir, "runtime.d.ts"), `export * from "../components/page-runtime.js";\n`);
 
 const wasmDir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
 const wasmFiles = ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"];

@@ -11,7 +11,7 @@
 // the matrix, metric order in data-metrics), [data-testid="morf-lerf"]
 // panels with data-method, data-morf, data-lerf, data-abpc.
 import * as Plot from "@observablehq/plot";
-import type * as Runtime from "./tf-runtime.js";
+import type * as Runtime from "./page-runtime.js";
 import {METHOD_COLOURS} from "./deletion-chart.js";
 
 type RuntimeModule = typeof Runtime;

@@ -1,6 +1,6 @@
 // Live figures: a figure that recomputes when its inputs change, off the
-// critical path (the page's session runs `compute` in the compute worker,
-// see session.ts; this file knows nothing of where it runs).
+// critical path (a chapter's figures run `compute` in the compute worker,
+// see chapter.ts; this file knows nothing of where it runs).
 //
 // - `update(params)` starts a computation; the previous one is aborted (its
 //   AbortSignal fires, the library stops between batches) and the latest

@@ -1,7 +1,7 @@
 // The words the pages use for the deletion and insertion metrics and their
 // substrates. The curves themselves are computed in the compute worker
 // (`curves` in a compute function's scope: src/compute/metric-curves.ts).
-import type * as Runtime from "./tf-runtime.js";
+import type * as Runtime from "./page-runtime.js";
 
 export type Metric = Runtime.MetricName;
 export type Substrate = Runtime.SubstrateName;

@@ -4,7 +4,7 @@
 // Spearman-versus-stage chart, the table of numbers).
 //
 // - The stages' models live in the compute worker (src/compute/stage-models.ts,
-//   re-exported here so that the page's code names it).
+//   `lib.StageModels` in a compute function's scope).
 // - SanityResults caches every map by (photo, stage, method), so returning to
 //   a stage or filling the chart recomputes nothing, and tells listeners (the
 //   chart, the table) when a map arrives.
@@ -15,12 +15,10 @@
 // points drawn); [data-testid="spearman-table"] cells td[data-method][data-stage].
 // Components never import the bundle (only its types).
 import * as Plot from "@observablehq/plot";
-import type * as Runtime from "./tf-runtime.js";
+import type * as Runtime from "./page-runtime.js";
 import {METHOD_COLOURS, METHOD_SYMBOLS} from "./deletion-chart.js";
 import {overlayCanvas, panel, photoCanvas} from "./heatmap.js";
 import {formatMs} from "./live.js";
-
-export {StageModels} from "../compute/stage-models.js";
 
 type RuntimeModule = typeof Runtime;
 export type MethodKey = Runtime.MethodName;

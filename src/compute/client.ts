@@ -18,7 +18,7 @@
 //   (a browser without WebGPU or WebGL in workers), the engine runs on the
 //   page with that GPU backend instead, and the report says why.
 import {UPLOAD_ID_PATTERN, type ComputeFiles, type ComputeReport, type Inspection, type PageMessage, type RunRequest, type ShippedFunction, type Uses, type WarmUpReport, type WorkerMessage} from "./contract.js";
-import {IN_WORKER_UNAVAILABLE} from "./backend.js";
+import {IN_WORKER_UNAVAILABLE} from "./contract.js";
 import type {IsolationState} from "./isolation.js";
 
 /** How long a cancelled request may keep running before its worker is ended (pages without the shared abort flag). */

@@ -5,12 +5,13 @@
 //
 // The service in one paragraph: a page's live figures describe their
 // computation as a plain function, `compute(params, {signal, onProgress,
-// partial})`. The page (client.ts) sends the function's source and its
+// partial}, scope)`. The page (client.ts) sends the function's source and its
 // parameters to a dedicated worker that owns TensorFlow.js, the backend and
-// the model; the worker (engine.ts) runs the function there, with the names
-// the chapters' code uses (tf, model, session, the library: scope.ts), and
-// sends back progress, partial results and the result, typed arrays
-// transferred rather than copied. A newer request cancels the older one.
+// the model; the worker (engine.ts) runs the function there, passing what
+// the chapters' code uses as its third parameter (the worker's session, tf,
+// the model, the library: WorkerScope, scope.ts), and sends back progress,
+// partial results and the result, typed arrays transferred rather than
+// copied. A newer request cancels the older one.
 import type {ImagenetteClass} from "../lib/weights.js";
 import type {BackendName} from "./backend.js";
 
@@ -49,6 +50,13 @@ export interface GalleryMeta {
 // ---------------------------------------------------------------------------
 // Where the computation runs, as the badge reports it.
 // ---------------------------------------------------------------------------
+
+/**
+ * The reason a GPU backend gets when a worker lacks what it needs (the page
+ * may still have it: client.ts). Here, not in backend.ts, so that the page
+ * reads it without loading tfjs.
+ */
+export const IN_WORKER_UNAVAILABLE = "not available in a worker in this browser";
 
 export interface BackendReport {
   /** The TensorFlow.js backend in use. */
@@ -107,20 +115,21 @@ export interface InitRequest {
   abortFlag: Int32Array | null;
 }
 
-/** A function shipped by source: compiled in the worker's scope (scope.ts). */
+/** A function shipped by source: compiled in the worker, where it gets a WorkerScope (scope.ts). */
 export interface ShippedFunction {
   source: string;
 }
 
-/** What a compute function may use besides the worker's scope: other shipped functions, or plain values. */
+/** What a figure passes to its compute function in `scope.uses`: other shipped functions (called with the scope first), or plain values. */
 export type Uses = Record<string, ShippedFunction | {value: unknown}>;
 
 export interface RunRequest {
   type: "run";
   id: number;
-  /** The compute function, `(params, {signal, onProgress, partial}) => result` (a generator function for `stream`). */
+  /** The compute function, `(params, {signal, onProgress, partial}, scope) => result` (an async generator function for `stream`). */
   fn: ShippedFunction;
   uses: Uses;
+  /** The compute function's first argument (for `stream`: the array of the client's arguments). */
   params: unknown;
   /** "call": one result; "stream": an async generator whose values arrive as partials. */
   kind: "call" | "stream";
@@ -230,7 +239,7 @@ export interface ErrorMessage {
 
 export type WorkerMessage = ReadyMessage | FailedMessage | ProgressMessage | PartialMessage | ResultMessage | ErrorMessage;
 
-/** What a compute function receives besides its parameters. */
+/** A compute function's second argument. */
 export interface ComputeContext {
   /** Aborted when a newer request replaces this one: pass it to the library's `signal`. */
   signal: AbortSignal;

@@ -25,7 +25,7 @@ import {decodeWeights, imageFromBytes, resizeWithPadUint8, ResNet18, setBatchPol
 import {installKernelAbort} from "./abort.js";
 import {selectBackend} from "./backend.js";
 import type {GalleryMeta, InitRequest, PageMessage, ReadyMessage, RunRequest, WarmUpReport, WarmUpRequest, WorkerMessage} from "./contract.js";
-import {compileCompute, type ComputeScope} from "./scope.js";
+import {compileCompute, LIBRARY, type WorkerNames} from "./scope.js";
 import {retained, transferables} from "./transfer.js";
 import {chapterWarmUp, type WarmUpStep} from "./warm-up.js";
 import {WorkerSession} from "./worker-session.js";
@@ -59,7 +59,7 @@ interface WarmUpJob {
 }
 
 export class ComputeEngine {
-  private scope: ComputeScope | null = null;
+  private scope: WorkerNames | null = null;
   private session: WorkerSession | null = null;
   private queue: Promise<void> = Promise.resolve();
   private readonly running = new Map<number, Running>();
@@ -143,7 +143,7 @@ export class ComputeEngine {
       const model = new ResNet18(weights);
       const pixels = retained(new Uint8Array(galleryBytes));
       this.session = new WorkerSession({tf, model, gallery, pixels, incrementalOcclusion: cpu});
-      this.scope = {tf, model, session: this.session, weights};
+      this.scope = {worker: this.session, curves: this.session.curves, tf, model, trainedWeights: weights, lib: LIBRARY};
       const threads = backend.name === "wasm" ? getThreadsCount() : null;
       const notes: string[] = [];
       if (backend.name === "wasm" && !isolated) notes.push("one thread: the page is not cross-origin isolated, so WebAssembly cannot share memory between threads");
@@ -191,7 +191,7 @@ export class ComputeEngine {
     try {
       const fn = compileCompute(request.fn, request.uses, this.scope);
       if (request.kind === "stream") {
-        const iterator = (fn as (...args: unknown[]) => AsyncIterator<unknown>)(...(request.params as unknown[]));
+        const iterator = fn(request.params, context) as AsyncIterator<unknown>;
         for (;;) {
           if (signal.aborted) throw signal.reason;
           const next = await iterator.next();
@@ -201,7 +201,7 @@ export class ComputeEngine {
         }
         this.post({type: "result", id, value: null});
       } else {
-        const value = await (fn as (params: unknown, c: typeof context) => Promise<unknown>)(request.params, context);
+        const value = await fn(request.params, context);
         if (signal.aborted) throw signal.reason;
         this.post({type: "result", id, value}, transferables(value));
       }

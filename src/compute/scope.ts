@@ -1,104 +1,122 @@
-// The names a chapter's compute function can use in the compute worker.
+// What a chapter's compute function receives in the compute worker.
 //
 // A live figure's `compute` is written on the page, next to the prose it
-// illustrates, as if TensorFlow.js ran there:
+// illustrates, and names what it uses in its parameters:
 //
-//   const explainByOcclusion = ({id, S, target}, {signal, onProgress}) =>
-//     session.withImage(id, (image) => occlusion(model, image, {steps: S, ...}));
+//   const explainByOcclusion = ({id, S, target}, {signal, onProgress}, {worker, model, lib: {occlusion, targetOption}}) =>
+//     worker.withImage(id, (image) => occlusion(model, image, {steps: S, ...}));
 //
 // The page sends its source to the worker (like greenlet or workerize do),
-// which compiles it once with these names in scope:
+// which compiles it once and calls it with three arguments:
 //
-//   tf                 TensorFlow.js, on the worker's backend
-//   model              the ResNet-18 (src/lib/resnet18.ts) with the site's weights
-//   trainedWeights     its state dict (NamedTensors), for models built from it
-//   session            the worker's session (worker-session.ts): withImage,
-//                      tensor, photo, explain (cached), randomMap,
-//                      incrementalOcclusion, keep (state between requests)
-//   curves             deletion and insertion curves, cached (metric-curves.ts)
-//   gallery            the gallery's description (gallery.json; the reader's
-//                      upload is its last entry, as on the page)
-//   rt                 the library (src/lib) as one namespace, plus the helpers below
-//   every export of the library by its own name: occlusion, grad, smoothGrad, ...
-//   targetOption, thumbnails, spread, StageModels    the chapters' helpers
+//   params    what the page passes (the figure's settings: photo id, S, ...)
+//   context   ComputeContext (contract.ts): signal, onProgress, partial
+//   scope     a WorkerScope, below: the worker's session, TensorFlow.js, the
+//             model, the library, and what the figure passes in `uses`
 //
-// plus the functions and values a figure passes in `uses` (other functions of
-// the page it calls, constants). Nothing else of the page is visible there:
-// the function runs in another thread, and its only way back is its result
-// (and `partial`). Anything it needs from the page comes in `params`.
+// The function sees no other names of the page or the worker: it runs in
+// another thread, and its only way back is its result (and `partial`).
+// test/compute-scope.test.ts compiles every page's compute functions
+// against these types, so a misspelt name fails the tests, not the reader's
+// browser.
+//
+// `uses`: values of the page (constants) and other functions of the page
+// that a compute function calls. Such a function gets the scope as its first
+// parameter, before what its callers pass; it sees the figure's values in
+// `scope.uses` (not the other functions):
+//
+//   const buildStageModel = ({trainedWeights, lib: {ResNet18, randomizedStateDict}}, stage) => ...
+//   ... uses: {buildStageModel}, and in the compute function: buildStageModel(3)
 //
 // The result moves its typed arrays to the page (no copy), except the arrays
 // the worker keeps (its caches, the photos), which are copied. Partial
 // results (`partial(value)`, the values an async generator yields) are
 // copied: they are small snapshots, often sent again as they grow.
 import type * as tfjs from "@tensorflow/tfjs";
-import * as lib from "../lib/index.js";
+import * as library from "../lib/index.js";
 import type {NamedTensors, ResNet18} from "../lib/index.js";
-import type {ShippedFunction, Uses} from "./contract.js";
-import {targetOption} from "./target.js";
+import type {ComputeContext, ShippedFunction, Uses} from "./contract.js";
+import type {MetricCurves} from "./metric-curves.js";
 import {StageModels} from "./stage-models.js";
+import {targetOption} from "./target.js";
 import {spread, thumbnails} from "./thumbnails.js";
 import type {WorkerSession} from "./worker-session.js";
 
-export interface ComputeScope {
-  tf: typeof tfjs;
-  model: ResNet18;
-  session: WorkerSession;
-  weights: NamedTensors;
-}
-
+/** The chapters' helpers that run in the worker, besides the library. */
 const HELPERS = {targetOption, thumbnails, spread, StageModels};
 
-/** Every name of the scope and its value. */
-export function scopeNames(scope: ComputeScope): Record<string, unknown> {
-  const {default: _default, ...library} = lib as typeof lib & {default?: unknown};
-  return {
-    ...library,
-    ...HELPERS,
-    rt: {...library, ...HELPERS},
-    tf: scope.tf,
-    model: scope.model,
-    trainedWeights: scope.weights,
-    session: scope.session,
-    gallery: scope.session.gallery,
-    curves: scope.session.curves,
-  };
+/** The library (src/lib) as one namespace, plus the chapters' helpers (targetOption, thumbnails, spread, StageModels). */
+export type Library = typeof library & typeof HELPERS;
+
+export const LIBRARY: Library = {...library, ...HELPERS};
+
+export interface WorkerScope<U = {}> {
+  /** The worker's session (worker-session.ts): withImage, tensor, photo, index, explain (cached), randomMap, keep, incrementalOcclusion, gallery. */
+  worker: WorkerSession;
+  /** Deletion and insertion curves, cached (metric-curves.ts). */
+  curves: MetricCurves;
+  /** TensorFlow.js, on the worker's backend. */
+  tf: typeof tfjs;
+  /** The ResNet-18 (src/lib/resnet18.ts) with the site's weights. */
+  model: ResNet18;
+  /** Its state dict, for models built from it (the sanity checks' randomized stages). */
+  trainedWeights: NamedTensors;
+  lib: Library;
+  /** What the figure passes in `uses`. */
+  uses: U;
 }
 
-type Factory = (...args: unknown[]) => unknown;
-const factories = new Map<string, Factory>();
-let names: {keys: string[]; values: unknown[]} | null = null;
-let namesOf: ComputeScope | null = null;
+/** A figure's compute function: `(params, context, scope) => result` (an async generator function for a stream). */
+export type ComputeFunction<U = {}> = (params: any, context: ComputeContext, scope: WorkerScope<U>) => unknown;
+
+/** A function of the page passed in `uses`: the scope first (with the figure's values in `uses`), then its callers' arguments. */
+export type UsedFunction<V = {}> = (scope: WorkerScope<V>, ...args: any[]) => unknown;
+
+/** A used function as its callers see it: without the scope, which the worker passes. */
+export type Bound<F> = F extends (scope: any, ...args: infer A) => infer R ? (...args: A) => R : never;
+
+/** What the worker has for every request (the scope without a figure's `uses`). */
+export type WorkerNames = Omit<WorkerScope, "uses">;
+
+type Compiled = (...args: unknown[]) => unknown;
+const compiled = new Map<string, Compiled>();
+
+/** The function of `source`, compiled once per source. Errors name the problem: a syntax error in the shipped source. */
+function compile(source: string, what: string): Compiled {
+  let fn = compiled.get(source);
+  if (!fn) {
+    try {
+      fn = new Function(`"use strict";\nreturn (${source});`)() as Compiled;
+    } catch (e) {
+      throw new SyntaxError(`${what} could not be compiled in the worker: ${(e as Error).message}`);
+    }
+    if (typeof fn !== "function") throw new TypeError(`${what} is not a function`);
+    compiled.set(source, fn);
+  }
+  return fn;
+}
 
 /**
- * Compiles `fn` with the scope and `uses` (cached per source), and returns
- * the function. Errors name the problem: a syntax error in the shipped
- * source, or a name the worker does not have.
+ * Compiles `fn` and the functions of `uses` (each once per source), and
+ * returns `fn` as `(params, context) => result`, called with the scope: the
+ * worker's names and the figure's `uses`, the used functions bound to that
+ * scope.
  */
-export function compileCompute(fn: ShippedFunction, uses: Uses, scope: ComputeScope): (...args: unknown[]) => unknown {
-  if (namesOf !== scope) {
-    const all = scopeNames(scope);
-    names = {keys: Object.keys(all), values: Object.values(all)};
-    namesOf = scope;
-  }
-  const used = Object.entries(uses);
-  const key = JSON.stringify([fn.source, used.map(([name, u]) => ("source" in u ? [name, u.source] : [name]))]);
-  let factory = factories.get(key);
-  if (!factory) {
-    const lines = used.map(([name, u]) => ("source" in u ? `const ${name} = (${u.source});` : `const ${name} = __values[${JSON.stringify(name)}];`));
-    const body = `"use strict";\n${lines.join("\n")}\nreturn (${fn.source});`;
-    try {
-      factory = new Function(...names!.keys, "__values", body) as Factory;
-    } catch (e) {
-      throw new SyntaxError(`the compute function could not be compiled in the worker: ${(e as Error).message}`);
+export function compileCompute(fn: ShippedFunction, uses: Uses, names: WorkerNames): (params: unknown, context: ComputeContext) => unknown {
+  const compute = compile(fn.source, "the compute function");
+  const used: Record<string, unknown> = {};
+  const scope: WorkerScope<Record<string, unknown>> = {...names, uses: used};
+  for (const [name, u] of Object.entries(uses)) {
+    if ("source" in u) {
+      const usedFn = compile(u.source, `\`${name}\` (in uses)`);
+      used[name] = (...args: unknown[]) => usedFn(scope, ...args);
+    } else {
+      used[name] = u.value;
     }
-    factories.set(key, factory);
   }
-  const values = Object.fromEntries(used.filter(([, u]) => "value" in u).map(([name, u]) => [name, (u as {value: unknown}).value]));
-  const compiled = factory(...names!.values, values) as (...args: unknown[]) => unknown;
-  return (...args: unknown[]) => {
+  return (params, context) => {
     try {
-      const out = compiled(...args);
+      const out = compute(params, context, scope);
       return out instanceof Promise ? out.catch((e: unknown) => Promise.reject(explainMissing(e))) : out;
     } catch (e) {
       throw explainMissing(e);
@@ -109,7 +127,7 @@ export function compileCompute(fn: ShippedFunction, uses: Uses, scope: ComputeSc
 /** A ReferenceError in shipped code most likely names something that stayed on the page. */
 function explainMissing(e: unknown): unknown {
   if (e instanceof ReferenceError) {
-    return new ReferenceError(`${e.message} in the compute worker: a compute function sees only its parameters, the worker's names (src/compute/scope.ts) and what its figure passes in \`uses\``);
+    return new ReferenceError(`${e.message} in the compute worker: a compute function sees only its parameters (params, context, and the scope of src/compute/scope.ts: worker, curves, tf, model, trainedWeights, lib, uses)`);
   }
   return e;
 }

@@ -1,9 +1,10 @@
-// The `session` that compute functions see in the compute worker: the photos
-// (the gallery's and the reader's upload) as tensors, the methods with a
-// small cache (moving the deletion slider does not recompute integrated
-// gradients), deletion and insertion curves (`curves`, cached too), and
-// whether occlusion recomputes only what each patch changes. The page has a
-// session of its own (src/components/session.ts) for what it draws.
+// The compute worker's session, `worker` in a compute function's scope
+// (scope.ts): the photos (the gallery's and the reader's upload) as tensors,
+// the methods with a small cache (moving the deletion slider does not
+// recompute integrated gradients), deletion and insertion curves (`curves`,
+// cached too), state kept between requests, and whether occlusion
+// recomputes only what each patch changes. The page draws with its own
+// object (src/components/chapter.ts), which holds no tensors.
 import type * as tfjs from "@tensorflow/tfjs";
 import {explain, imageFromBytes, METHODS, resizeMapArray, type Explanation, type MethodName, type ResNet18} from "../lib/index.js";
 import {randomSmoothMap} from "../components/random-map.js";

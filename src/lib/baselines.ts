@@ -18,21 +18,12 @@
 import * as tf from "@tensorflow/tfjs";
 import {BLUR_SIGMA, gaussianBlur} from "./blur.js";
 import {seededRandom} from "./statistics.js";
+import {BASELINE_NAMES, isBaselineName, isNoiseBaseline, type BaselineName} from "./baseline-names.js";
 
-export const BASELINE_NAMES = ["black", "white", "blur", "uniform", "gaussian"] as const;
-export type BaselineName = (typeof BASELINE_NAMES)[number];
+export {BASELINE_NAMES, isBaselineName, isNoiseBaseline, type BaselineName};
 
 /** Standard deviation of the Gaussian baseline's noise, in units of the [0, 1] input range. */
 export const GAUSSIAN_BASELINE_SIGMA = 0.5;
-
-export function isBaselineName(name: string): name is BaselineName {
-  return (BASELINE_NAMES as readonly string[]).includes(name);
-}
-
-/** Whether the baseline is random (averaged over samples). */
-export function isNoiseBaseline(name: BaselineName): boolean {
-  return name === "uniform" || name === "gaussian";
-}
 
 /**
  * The seed of sample `k` of a run seeded with `seed`: sample k's noise does

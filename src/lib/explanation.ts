@@ -2,6 +2,9 @@
 // batched, cancellable loop that pushes many images through the model.
 import * as tf from "@tensorflow/tfjs";
 import type {ResNet18} from "./resnet18.js";
+import {argmax, softmax} from "./softmax.js";
+
+export {argmax, softmax};
 
 export interface RunOptions {
   /** Images per model call (occlusion patches, IG path images, deletion steps). */
@@ -140,19 +143,6 @@ export function unpadRows<T extends tf.Tensor>(t: T, count: number): T {
  */
 export function realRows(rows: number, count: number): tf.Tensor2D | null {
   return rows === count ? null : tf.tensor2d(Float32Array.from({length: rows}, (_, k) => (k < count ? 1 : 0)), [rows, 1]);
-}
-
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-  return best;
-}
-
-export function softmax(logits: ArrayLike<number>): Float32Array {
-  const max = Math.max(...Array.from(logits));
-  const exps = Array.from(logits, (v) => Math.exp(v - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return Float32Array.from(exps, (e) => e / sum);
 }
 
 export function checkAborted(signal?: AbortSignal): void {

@@ -1,37 +1,17 @@
-// The five methods by name, with the handout's settings in one place. Pages,
-// the CLI, the benchmark and the dataset statistics all go through this table.
+// The five methods by name: `explain` dispatches to them, with the settings
+// of method-info.ts (the METHODS table, the handout's settings, the steps S
+// and M). Pages, the CLI, the benchmark and the dataset statistics all go
+// through this table.
 import type * as tf from "@tensorflow/tfjs";
 import type {Explanation, MethodOptions, RunOptions} from "./explanation.js";
 import {gradCam} from "./grad-cam.js";
 import {grad, gradXInput} from "./gradient.js";
 import {integratedGradients} from "./integrated-gradients.js";
 import {occlusion} from "./occlusion.js";
-import {METHOD_NAMES, type MethodName} from "./method-names.js";
+import {METHODS, type MethodName} from "./method-info.js";
 import type {ResNet18} from "./resnet18.js";
 
-export {METHOD_NAMES, type MethodName};
-
-/** The handout's settings: occlusion grid 6, IG 20 steps, deletion 10 steps. */
-export const HANDOUT_SETTINGS = {occlusionSteps: 6, integratedGradientsSteps: 20, deletionSteps: 10} as const;
-
-export interface MethodInfo {
-  name: MethodName;
-  label: string;
-  /** What `steps` means for this method, or null if it has none. */
-  steps: {label: string; default: number; min: number; max: number} | null;
-}
-
-export const METHODS: Record<MethodName, MethodInfo> = {
-  occlusion: {name: "occlusion", label: "Occlusion", steps: {label: "grid size S", default: HANDOUT_SETTINGS.occlusionSteps, min: 2, max: 32}},
-  grad: {name: "grad", label: "Gradient norm", steps: null},
-  grad_x_input: {name: "grad_x_input", label: "Gradient x input", steps: null},
-  grad_cam: {name: "grad_cam", label: "GradCAM", steps: null},
-  integrated_gradients: {name: "integrated_gradients", label: "Integrated gradients", steps: {label: "steps M", default: HANDOUT_SETTINGS.integratedGradientsSteps, min: 2, max: 256}},
-};
-
-export function isMethodName(name: string): name is MethodName {
-  return (METHOD_NAMES as readonly string[]).includes(name);
-}
+export * from "./method-info.js";
 
 /**
  * Runs method `name`; `steps` is the occlusion grid or the IG steps (ignored

@@ -1,8 +1,8 @@
 // Judging the judges: each evaluation metric ranks the methods, and Kendall's
 // tau between two metrics' rankings says whether those two judges agree
 // (+1: the same order, -1: reversed, 0: unrelated).
-// method-names.js, not methods.js: pages import this module directly, without tfjs.
-import {METHOD_NAMES} from "./method-names.js";
+// method-info.js, not methods.js: pages import this module directly, without tfjs.
+import {METHOD_NAMES} from "./method-info.js";
 
 /** Which values a metric prefers. */
 export type Better = "lower" | "higher";

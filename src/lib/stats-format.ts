@@ -4,8 +4,8 @@
 // the contract between the Node side and the page; it also holds the checks
 // that decide whether two files describe the same experiment (same model,
 // settings and protocol version), shared by the merge and by the build.
-// Pages import this module: only pure modules here (method-names.js, not methods.js).
-import {METHOD_NAMES, type MethodName} from "./method-names.js";
+// Pages import this module: only pure modules here (method-info.js, not methods.js).
+import {METHOD_NAMES, type MethodName} from "./method-info.js";
 import type {ProtocolSettings} from "./protocol.js";
 import type {EvaluationMetricName} from "./ranking.js";
 

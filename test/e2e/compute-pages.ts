@@ -10,9 +10,9 @@
 // compute worker (src/compute) picks that backend first (a software GPU
 // adapter too, when it is asked for by name) and loads the model; no figure
 // computes there, so what runs is only what is sent. Jobs run in the worker
-// through the chapters' own names (the library, `session`, `model`), on a
-// gallery photo at 224 x 224 or on a smaller copy of it (the network is fully
-// convolutional): the copy is made in JavaScript (resizeWithPadUint8), so
+// as a chapter's compute function does (with the worker's scope: `worker`,
+// `model`, the library `lib`), on a gallery photo at 224 x 224 or on a
+// smaller copy of it (the network is fully convolutional): the copy is made in JavaScript (resizeWithPadUint8), so
 // every backend gets the same pixels.
 import type {Browser, BrowserContext, Page} from "playwright-core";
 import {CHROMIUM_ARGS, settled} from "./helpers.js";
@@ -69,11 +69,13 @@ export interface JobResult {
 
 /**
  * The compute function the pages' worker runs for a list of jobs (a string:
- * the test runner must not rewrite it; it is compiled in the worker with the
- * chapters' names, src/compute/scope.ts). Each job gets a fresh image tensor.
+ * the test runner must not rewrite it; it is compiled in the worker, and gets
+ * the worker's scope, src/compute/scope.ts, as a chapter's compute function
+ * does). Each job gets a fresh image tensor.
  */
-export const JOB_SOURCE = `async ({id, size, jobs}, {signal}) => {
-  const photo = session.photo(id);
+export const JOB_SOURCE = `async ({id, size, jobs}, {signal}, {worker, model, trainedWeights, lib}) => {
+  const {explain, imageFromBytes, imageLogits, integratedGradients, metricCurve, randomizedStateDict, resizeWithPadUint8, ResNet18, smoothGrad} = lib;
+  const photo = worker.photo(id);
   const bytes = size === 224 ? photo : resizeWithPadUint8(photo, 224, 224, 3, size);
   const list = (a) => (a ? Array.from(a) : undefined);
   const out = [];
@@ -84,8 +86,8 @@ export const JOB_SOURCE = `async ({id, size, jobs}, {signal}) => {
       let r;
       switch (job.kind) {
         case "method": {
-          const e = await explain(job.method, model, image, {steps: job.steps, target: job.target, signal, incremental: session.incrementalOcclusion});
-          r = {relevance: list(e.relevance), raw: list(e.gradient ?? e.attributions), logits: list(e.logits), target: e.target};
+          const e = await explain(job.method, model, image, {steps: job.steps, target: job.target, signal, incremental: worker.incrementalOcclusion});
+          r = {relevance: list(e.relevance), raw: list("gradient" in e ? e.gradient : "attributions" in e ? e.attributions : undefined), logits: list(e.logits), target: e.target};
           break;
         }
         case "curve": {
@@ -107,7 +109,7 @@ export const JOB_SOURCE = `async ({id, size, jobs}, {signal}) => {
           const target = (await imageLogits(model, image)).predicted;
           const stageModel = new ResNet18(randomizedStateDict(trainedWeights, job.stage));
           try {
-            const e = await explain(job.method, stageModel, image, {steps: job.steps, target, signal, incremental: session.incrementalOcclusion});
+            const e = await explain(job.method, stageModel, image, {steps: job.steps, target, signal, incremental: worker.incrementalOcclusion});
             r = {relevance: list(e.relevance), logits: list(e.logits), target};
           } finally {
             stageModel.dispose();

@@ -119,7 +119,7 @@ describe("computing off the main thread", () => {
     try {
       await badge(page);
       // A compute function as a chapter writes it, shipped to the worker by its source.
-      const source = "async ({id}) => session.withImage(id, async (image) => { const o = await occlusion(model, image, {steps: 3, incremental: session.incrementalOcclusion}); const ig = await integratedGradients(model, image, {steps: 6}); return {occlusion: o.relevance, grid: o.grid, ig: ig.relevance}; })";
+      const source = "async ({id}, context, {worker, model, lib: {integratedGradients, occlusion}}) => worker.withImage(id, async (image) => { const o = await occlusion(model, image, {steps: 3, incremental: worker.incrementalOcclusion}); const ig = await integratedGradients(model, image, {steps: 6}); return {occlusion: o.relevance, grid: o.grid, ig: ig.relevance}; })";
       const inPage = await page.evaluate(async ([id, source]) => {
         const compute = (globalThis as unknown as {__explainCompute: {run: (fn: unknown, params: unknown) => Promise<{occlusion: Float32Array; grid: Float32Array; ig: Float32Array}>}}).__explainCompute;
         const maps = await compute.run(new Function(`return ${source}`)(), {id});

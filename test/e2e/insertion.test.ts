@@ -15,7 +15,7 @@ import {randomSmoothMap} from "../../src/components/random-map.js";
 import {imageLogits} from "../../src/lib/explanation.js";
 import {resizeMapArray} from "../../src/lib/image.js";
 import {metricCurve} from "../../src/lib/insertion.js";
-import {explain, METHOD_NAMES, type MethodName} from "../../src/lib/methods.js";
+import {explain, METHOD_NAMES, methodSteps, type MethodName} from "../../src/lib/methods.js";
 import type {MetricName, SubstrateName} from "../../src/lib/substrate.js";
 import {launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
 import {canvasDigest, captions, distDataFile, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
@@ -213,7 +213,7 @@ describe("Deletion score: metric and substrate", () => {
 
   it("times one insertion curve (S = 10, blurred copy) in the page; no console errors", async () => {
     // A compute function shipped to the page's compute worker, like a chapter's.
-    const source = `async () => {
+    const source = `async (params, context, {tf, model, lib: {insertionCurve}}) => {
       const image = tf.randomUniform([224, 224, 3], 0, 1, "float32", 7);
       const relevance = Float32Array.from({length: 224 * 224}, (_, i) => Math.sin(i / 97));
       const before = tf.memory().numTensors;
@@ -245,7 +245,7 @@ describe("Side by side: insertion onto the mean colour", () => {
       const x = image(photoId);
       const out = {} as Record<MethodName, number>;
       for (const method of METHOD_NAMES) {
-        const steps = method === "occlusion" ? SBS.S : method === "integrated_gradients" ? SBS.M : undefined;
+        const steps = methodSteps(method, SBS);
         const e = await explain(method, model, x, {steps});
         out[method] = (await metricCurve(model, x, e.relevance, {metric: "insertion", substrate: "mean", steps: SBS.D, target: e.target})).auc;
       }

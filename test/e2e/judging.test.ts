@@ -15,7 +15,7 @@ import {setBatchPolicy} from "../../src/lib/explanation.js";
 import {faithfulnessCorrelations} from "../../src/lib/faithfulness-correlation.js";
 import {maxSensitivity} from "../../src/lib/max-sensitivity.js";
 import {complexity, sparseness} from "../../src/lib/complexity.js";
-import {explain, mapFunction, METHOD_NAMES, type MethodName} from "../../src/lib/methods.js";
+import {explain, mapFunction, METHOD_NAMES, methodSteps, type MethodName} from "../../src/lib/methods.js";
 import {negatedRelevance} from "../../src/lib/morf-lerf.js";
 import {randomLogitTest} from "../../src/lib/random-logit.js";
 import {kendallTau, rankValues, EVALUATION_METRICS, type EvaluationMetricName} from "../../src/lib/ranking.js";
@@ -42,7 +42,7 @@ async function metricsInNode(): Promise<Record<EvaluationMetricName, Record<stri
   const maps = {} as Record<MethodName, Float32Array>;
   let target = 0;
   for (const method of METHOD_NAMES) {
-    const steps = method === "occlusion" ? SETTINGS.S : method === "integrated_gradients" ? SETTINGS.M : undefined;
+    const steps = methodSteps(method, SETTINGS);
     const e = await explain(method, model, image, {steps, incremental: true});
     maps[method] = e.relevance;
     target = e.target;

@@ -10,7 +10,7 @@ import fs from "node:fs";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
 import {deletionCurve} from "../../src/lib/deletion.js";
-import {explain, METHOD_NAMES, type MethodName} from "../../src/lib/methods.js";
+import {explain, METHOD_NAMES, methodSteps, type MethodName} from "../../src/lib/methods.js";
 import {launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
 import {distDataFile, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
@@ -37,7 +37,7 @@ async function aucsInNode(photoIds: string[]): Promise<Map<string, Record<Method
     const image = photo(id);
     const aucs = {} as Record<MethodName, number>;
     for (const method of METHOD_NAMES) {
-      const steps = method === "occlusion" ? SETTINGS.S : method === "integrated_gradients" ? SETTINGS.M : undefined;
+      const steps = methodSteps(method, SETTINGS);
       const e = await explain(method, model, image, {steps});
       aucs[method] = (await deletionCurve(model, image, e.relevance, {steps: SETTINGS.D, target: e.predicted})).auc;
     }

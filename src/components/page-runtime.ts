@@ -1,9 +1,11 @@
 // Entry module of the page runtime bundle (`npm run bundle` writes it to
 // src/_bundle/runtime.js with esbuild; pages import it from there): the
-// library (src/lib, for its plain functions and constants: softmax, METHODS,
-// ...) and the page's compute service (src/compute/client.ts). TensorFlow.js
-// itself computes in the compute worker (src/_bundle/compute-worker.js),
-// which this module starts; nothing here picks a backend or loads the model.
+// page's compute service (src/compute/client.ts) and the library's plain
+// values and functions that the pages draw with (METHODS, softmax, ...).
+// TensorFlow.js computes in the compute worker (src/_bundle/compute-worker.js),
+// which this module starts; this bundle holds no tfjs (the bundle test
+// checks it), so everything exported here comes from the library's pure
+// modules (no tfjs import, direct or indirect).
 //
 // Pages must not import tfjs or this file directly: Framework's own bundling
 // of tfjs breaks seedrandom ("alea is not a function"). Always import
@@ -16,7 +18,14 @@ import {FileAttachment} from "observablehq:stdlib";
 import {ComputeClient} from "../compute/client.js";
 import {ensureIsolation} from "../compute/isolation.js";
 
-export * from "../lib/index.js";
+export {HANDOUT_SETTINGS, isMethodName, METHOD_NAMES, METHODS, methodSetting, methodSteps} from "../lib/method-info.js";
+export {argmax, softmax} from "../lib/softmax.js";
+export {BASELINE_NAMES, isNoiseBaseline} from "../lib/baseline-names.js";
+export {RANDOMIZATION_STAGES} from "../lib/randomization-stages.js";
+export {EVALUATION_METRIC_NAMES, EVALUATION_METRICS, methodMetricTable} from "../lib/ranking.js";
+export {spearman} from "../lib/statistics.js";
+// Types cost nothing in the bundle: components name the library's types through this module.
+export type * from "../lib/index.js";
 export {ComputeClient};
 export type {ComputeReport, Inspection} from "../compute/contract.js";
 
