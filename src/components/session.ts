@@ -22,7 +22,7 @@ import type {ComputeClient, RunOptions} from "../compute/client.js";
 import {galleryIndex, photoPixels} from "./image-picker.js";
 import {syncUpload} from "./upload.js";
 import {LiveFigure, type LiveOptions} from "./live.js";
-import {randomSmoothMap} from "./random-map.js";
+import {randomSmoothMap} from "../lib/random-map.js";
 
 export type RuntimeModule = typeof Runtime;
 export type MethodKey = Runtime.MethodName;

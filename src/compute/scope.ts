@@ -15,7 +15,7 @@
 //   session            the worker's session (worker-session.ts): withImage,
 //                      tensor, photo, explain (cached), randomMap,
 //                      incrementalOcclusion, keep (state between requests)
-//   curves             deletion and insertion curves, cached (metric-curves.ts)
+//   curves             deletion and insertion curves, cached (curve-cache.ts)
 //   gallery            the gallery's description (gallery.json; the reader's
 //                      upload is its last entry, as on the page)
 //   rt                 the library (src/lib) as one namespace, plus the helpers below
@@ -37,7 +37,7 @@ import type {NamedTensors, ResNet18} from "../lib/index.js";
 import type {ShippedFunction, Uses} from "./contract.js";
 import {targetOption} from "./target.js";
 import {StageModels} from "./stage-models.js";
-import {spread, thumbnails} from "./thumbnails.js";
+import {spread, thumbnails} from "./thumbnail-batches.js";
 import type {WorkerSession} from "./worker-session.js";
 
 export interface ComputeScope {

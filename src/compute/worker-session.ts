@@ -6,9 +6,9 @@
 // session of its own (src/components/session.ts) for what it draws.
 import type * as tfjs from "@tensorflow/tfjs";
 import {explain, imageFromBytes, METHODS, resizeMapArray, type Explanation, type MethodName, type ResNet18} from "../lib/index.js";
-import {randomSmoothMap} from "../components/random-map.js";
+import {randomSmoothMap} from "../lib/random-map.js";
 import {UPLOAD_CLASS_NAME, type GalleryMeta, type Timed} from "./contract.js";
-import {metricCurves, type MetricCurves} from "./metric-curves.js";
+import {metricCurves, type MetricCurves} from "./curve-cache.js";
 import {retained} from "./transfer.js";
 
 export interface ExplainOptions {
@@ -33,7 +33,7 @@ export class WorkerSession {
    * dispatches than they save.
    */
   readonly incrementalOcclusion: boolean;
-  /** Deletion and insertion curves on any substrate, cached (metric-curves.ts). */
+  /** Deletion and insertion curves on any substrate, cached (curve-cache.ts). */
   readonly curves: MetricCurves;
   private readonly pixels: Uint8Array;
   private readonly uploads = new Map<string, Uint8Array>();

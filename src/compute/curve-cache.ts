@@ -9,7 +9,7 @@
 import type * as tfjs from "@tensorflow/tfjs";
 import {deletionStepOfPixel, metricCurve, prepareDeletion, prepareSubstituted, substrateImage, type AnySubstrateName, type CurvePartial, type MetricName, type MetricResult, type RoadOptions, type SubstrateName} from "../lib/index.js";
 import type {Timed} from "./contract.js";
-import {thumbnails, type Thumbnails} from "./thumbnails.js";
+import {thumbnails, type Thumbnails} from "./thumbnail-batches.js";
 import {retained} from "./transfer.js";
 import type {WorkerSession} from "./worker-session.js";
 
