@@ -12,7 +12,7 @@
 // - cancel: aborts the request's AbortSignal, which the library checks
 //   between batches; on a cross-origin isolated page the page also raises a
 //   shared flag that stops the request at the next TensorFlow.js kernel
-//   (abort.ts), so a cancelled request ends within milliseconds even in the
+//   (tfjs-patches.ts), so a cancelled request ends within milliseconds even in the
 //   middle of a batch;
 // - warm-up: on GPU backends, once no request is waiting or running, runs
 //   the chapter's computations once to compile their GPU programs
@@ -22,14 +22,13 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import {getThreadsCount, setThreadsCount, setWasmPaths} from "@tensorflow/tfjs-backend-wasm";
 import {decodeWeights, imageFromBytes, resizeWithPadUint8, ResNet18, setBatchPolicy, setDefaultBatchSize, type NamedTensors, type WeightsManifest} from "../lib/index.js";
-import {installKernelAbort} from "./abort.js";
 import {selectBackend} from "./backend.js";
 import type {GalleryMeta, InitRequest, PageMessage, ReadyMessage, RunRequest, WarmUpReport, WarmUpRequest, WorkerMessage} from "./contract.js";
 import {compileCompute, type ComputeScope} from "./scope.js";
+import {installKernelAbort, reportThreadsForWasm, yieldingReads} from "./tfjs-patches.js";
 import {retained, transferables} from "./transfer.js";
 import {chapterWarmUp, type WarmUpStep} from "./warm-up.js";
 import {WorkerSession} from "./worker-session.js";
-import {yieldingReads} from "./yielding-reads.js";
 
 export type Post = (message: WorkerMessage, transfer?: Transferable[]) => void;
 
@@ -206,7 +205,7 @@ export class ComputeEngine {
         this.post({type: "result", id, value}, transferables(value));
       }
     } catch (e) {
-      // Stopped by the page's shared flag (abort.ts) before the cancel message arrived: cancelled too.
+      // Stopped by the page's shared flag (tfjs-patches.ts) before the cancel message arrived: cancelled too.
       const cancelled = signal.aborted || (this.abortFlag !== null && Atomics.load(this.abortFlag, 0) === id);
       const error = e instanceof Error ? e : new Error(String(e));
       if (!cancelled) console.error(error);
@@ -308,19 +307,10 @@ export class ComputeEngine {
   }
 }
 
-/**
- * Asks tfjs's wasm backend for `threads` threads. tfjs 4.22 caps the count
- * at navigator.hardwareConcurrency / 2 (tfjs-backend-wasm/src/cc/backend.cc:
- * "Many x86-64 processors have 2 threads per core"), read once when the
- * WebAssembly module starts: on a 2-core machine, one thread whatever
- * setThreadsCount says (tensorflow/tfjs#8513). The worker's own navigator
- * therefore reports twice the threads wanted, before the backend starts; the
- * page's navigator is untouched.
- */
+/** Asks tfjs's wasm backend for `threads` threads (before it starts; the cap it applies: tfjs-patches.ts). */
 function useWasmThreads(threads: number): void {
   setThreadsCount(threads);
-  const navigatorPrototype = Object.getPrototypeOf(navigator) as object;
-  Object.defineProperty(navigatorPrototype, "hardwareConcurrency", {configurable: true, get: () => 2 * threads});
+  reportThreadsForWasm(threads);
 }
 
 /** What the backend holds now: tensors, bytes, and the GPU programs compiled so far (webgpu, webgl). */
