@@ -21,7 +21,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import {getThreadsCount, setThreadsCount, setWasmPaths} from "@tensorflow/tfjs-backend-wasm";
-import {decodeWeights, imageFromBytes, resizeWithPadUint8, ResNet18, setBatchPolicy, setDefaultBatchSize, type NamedTensors, type WeightsManifest} from "../lib/index.js";
+import {decodeWeights, imageFromBytes, makeBatchPolicy, resizeWithPadUint8, ResNet18, type NamedTensors, type WeightsManifest} from "../lib/index.js";
 import {selectBackend} from "./backend.js";
 import type {GalleryMeta, InitRequest, PageMessage, ReadyMessage, RunRequest, WarmUpReport, WarmUpRequest, WorkerMessage} from "./contract.js";
 import {compileCompute, type ComputeScope} from "./scope.js";
@@ -32,7 +32,7 @@ import {WorkerSession} from "./worker-session.js";
 
 export type Post = (message: WorkerMessage, transfer?: Transferable[]) => void;
 
-/** First batch on the CPU backends: a partial result after ~2 images' work (see setBatchPolicy). */
+/** First batch on the CPU backends: a partial result after ~2 images' work (see BatchPolicy). */
 const CPU_FIRST_BATCH = 2;
 
 interface Running {
@@ -127,8 +127,8 @@ export class ComputeEngine {
       // the programs of a chapter (the README's counts), same numbers.
       // (WebGPU's programs are keyed by rank, not shape, already.)
       if (backend.name === "webgl") tf.env().set("WEBGL_USE_SHAPES_UNIFORMS", request.shapeUniforms !== false);
-      setBatchPolicy(cpu ? {first: CPU_FIRST_BATCH, pad: false} : {first: null, pad: true});
-      const batchSize = setDefaultBatchSize(request.batchSize ?? 8);
+      // The model carries it: every library call on it (and on the stage models built from it) batches so.
+      const batchPolicy = makeBatchPolicy({size: request.batchSize ?? undefined, ...(cpu ? {first: CPU_FIRST_BATCH, pad: false} : {first: null, pad: true})});
       this.abortFlag = request.abortFlag;
       if (this.abortFlag) installKernelAbort(tf, this.abortFlag, () => this.activeId);
       const {files} = request;
@@ -139,14 +139,14 @@ export class ComputeEngine {
         fetch(files.galleryBin).then((r) => checked(r, "gallery.bin").arrayBuffer()),
       ]);
       const weights: NamedTensors = decodeWeights(manifest, buffer);
-      const model = new ResNet18(weights);
+      const model = new ResNet18(weights, {batchPolicy});
       const pixels = retained(new Uint8Array(galleryBytes));
       this.session = new WorkerSession({tf, model, gallery, pixels, incrementalOcclusion: cpu});
       this.scope = {tf, model, session: this.session, weights};
       const threads = backend.name === "wasm" ? getThreadsCount() : null;
       const notes: string[] = [];
       if (backend.name === "wasm" && !isolated) notes.push("one thread: the page is not cross-origin isolated, so WebAssembly cannot share memory between threads");
-      const ready: ReadyMessage = {type: "ready", report: {backend, threads, isolated, batchSize, notes}};
+      const ready: ReadyMessage = {type: "ready", report: {backend, threads, isolated, batchSize: batchPolicy.size, notes}};
       this.post(ready);
     } catch (e) {
       const skipped = (e as {skipped?: {name: never; reason: string}[]}).skipped;
