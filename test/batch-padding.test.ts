@@ -12,6 +12,7 @@
 // On a 64 x 64 copy of a fixture photo (the network is fully convolutional).
 import {afterEach, beforeAll, describe, expect, it} from "vitest";
 import type * as TF from "@tensorflow/tfjs";
+import {batchPolicyFor} from "../src/compute/backend.js";
 import {batchesOf, batchItems, batchPlan, DEFAULT_BATCH_POLICY, makeBatchPolicy, runBatched} from "../src/lib/explanation.js";
 import {integratedGradients} from "../src/lib/integrated-gradients.js";
 import {metricCurve} from "../src/lib/insertion.js";
@@ -91,6 +92,13 @@ describe("the batch policy a model carries", () => {
     expect(batchesOf(cpu, {batchSize: 6, firstBatchSize: 9})).toEqual({size: 6, first: 6, pad: false});
     expect(batchPlan(9, batchesOf(cpu, {}))).toEqual([[0, 2], [2, 4], [6, 3]]);
     expect(batchPlan(9, batchesOf(gpu, {}))).toEqual([[0, 4], [4, 4], [8, 1]]);
+  });
+
+  it("is chosen per backend: a small first batch on the CPU ones, padding on the GPU ones", () => {
+    for (const name of ["wasm", "cpu"] as const) expect(batchPolicyFor(name)).toEqual({size: 8, first: 2, pad: false});
+    for (const name of ["webgpu", "webgl"] as const) expect(batchPolicyFor(name, 4)).toEqual({size: 4, first: null, pad: true});
+    expect(batchPolicyFor("webgpu", null).size).toBe(8);
+    expect(() => batchPolicyFor("wasm", 0)).toThrow(RangeError);
   });
 
   it("two models on the same thread keep their own policies", async () => {

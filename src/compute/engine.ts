@@ -21,8 +21,8 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import {getThreadsCount, setThreadsCount, setWasmPaths} from "@tensorflow/tfjs-backend-wasm";
-import {decodeWeights, imageFromBytes, makeBatchPolicy, resizeWithPadUint8, ResNet18, type NamedTensors, type WeightsManifest} from "../lib/index.js";
-import {selectBackend} from "./backend.js";
+import {decodeWeights, imageFromBytes, resizeWithPadUint8, ResNet18, type NamedTensors, type WeightsManifest} from "../lib/index.js";
+import {batchPolicyFor, isCpuBackend, selectBackend} from "./backend.js";
 import type {GalleryMeta, InitRequest, PageMessage, ReadyMessage, RunRequest, WarmUpReport, WarmUpRequest, WorkerMessage} from "./contract.js";
 import {compileCompute, type ComputeScope} from "./scope.js";
 import {installKernelAbort, reportThreadsForWasm, yieldingReads} from "./tfjs-patches.js";
@@ -31,9 +31,6 @@ import {chapterWarmUp, type WarmUpStep} from "./warm-up.js";
 import {WorkerSession} from "./worker-session.js";
 
 export type Post = (message: WorkerMessage, transfer?: Transferable[]) => void;
-
-/** First batch on the CPU backends: a partial result after ~2 images' work (see BatchPolicy). */
-const CPU_FIRST_BATCH = 2;
 
 interface Running {
   id: number;
@@ -115,7 +112,7 @@ export class ComputeEngine {
       // (On the page's main thread the page's navigator is not ours to change: tfjs's own count.)
       if (isolated && this.where === "worker") useWasmThreads(Math.max(1, request.threads));
       const backend = await selectBackend(request.preferBackend, {webgpu: request.pageHasWebGPU});
-      const cpu = backend.name === "wasm" || backend.name === "cpu";
+      const cpu = isCpuBackend(backend.name);
       this.gpu = !cpu;
       // CPU backends: reads return to the event loop (cancel messages get through),
       // and a small first batch shows a first partial result early. GPU backends:
@@ -128,7 +125,7 @@ export class ComputeEngine {
       // (WebGPU's programs are keyed by rank, not shape, already.)
       if (backend.name === "webgl") tf.env().set("WEBGL_USE_SHAPES_UNIFORMS", request.shapeUniforms !== false);
       // The model carries it: every library call on it (and on the stage models built from it) batches so.
-      const batchPolicy = makeBatchPolicy({size: request.batchSize ?? undefined, ...(cpu ? {first: CPU_FIRST_BATCH, pad: false} : {first: null, pad: true})});
+      const batchPolicy = batchPolicyFor(backend.name, request.batchSize);
       this.abortFlag = request.abortFlag;
       if (this.abortFlag) installKernelAbort(tf, this.abortFlag, () => this.activeId);
       const {files} = request;
