@@ -29,8 +29,8 @@
 //    caps its thread count at navigator.hardwareConcurrency / 2
 //    (tfjs-backend-wasm/src/cc/backend.cc: "Many x86-64 processors have 2
 //    threads per core"), read once when the WebAssembly module starts: on a
-//    2-core machine, one thread whatever setThreadsCount says
-//    (tensorflow/tfjs#8513). The worker's own navigator therefore reports
+//    2-core machine, one thread whatever setThreadsCount says (reported
+//    upstream to tfjs). The worker's own navigator therefore reports
 //    twice the threads wanted, before the backend starts; the page's
 //    navigator is untouched.
 import type * as tfjs from "@tensorflow/tfjs";
