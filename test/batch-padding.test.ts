@@ -1,5 +1,5 @@
-// The GPU backends' batch policy (setBatchPolicy({pad: true}), set by the
-// compute worker on webgpu and webgl): a last batch smaller than the batch
+// The GPU backends' batch policy (a model built with {batchPolicy: {pad:
+// true}}, as the compute worker builds it on webgpu and webgl): a last batch smaller than the batch
 // size is padded to it, so a GPU backend meets one batch shape and compiles
 // one set of programs. Checked here on wasm, in Node:
 //  - every tensor a batched method sends through the model has the full
@@ -12,7 +12,8 @@
 // On a 64 x 64 copy of a fixture photo (the network is fully convolutional).
 import {afterEach, beforeAll, describe, expect, it} from "vitest";
 import type * as TF from "@tensorflow/tfjs";
-import {batchItems, runBatched, setBatchPolicy} from "../src/lib/explanation.js";
+import {batchPolicyFor} from "../src/compute/backend.js";
+import {batchesOf, batchItems, batchPlan, DEFAULT_BATCH_POLICY, makeBatchPolicy, runBatched} from "../src/lib/explanation.js";
 import {integratedGradients} from "../src/lib/integrated-gradients.js";
 import {metricCurve} from "../src/lib/insertion.js";
 import {occlusion} from "../src/lib/occlusion.js";
@@ -24,7 +25,7 @@ import {setup, smallFixtureImage} from "./helpers/model.js";
 let tf: typeof TF;
 let model: ResNet18;
 beforeAll(async () => ({tf, model} = await setup()));
-afterEach(() => void setBatchPolicy({first: null, pad: false}));
+afterEach(() => void (model.batchPolicy = makeBatchPolicy()));
 
 const BATCH = 4;
 
@@ -52,17 +53,15 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe("batchItems and runBatched", () => {
   it("pads the last batch's items with its last item, only when the policy pads", () => {
-    setBatchPolicy({pad: false});
-    expect(batchItems(8, 3, 4)).toEqual([8, 9, 10]);
-    setBatchPolicy({pad: true});
-    expect(batchItems(8, 3, 4)).toEqual([8, 9, 10, 10]);
-    expect(batchItems(0, 4, 4)).toEqual([0, 1, 2, 3]);
+    expect(batchItems(8, 3, {size: 4, first: 4, pad: false})).toEqual([8, 9, 10]);
+    expect(batchItems(8, 3, {size: 4, first: 4, pad: true})).toEqual([8, 9, 10, 10]);
+    expect(batchItems(0, 4, {size: 4, first: 4, pad: true})).toEqual([0, 1, 2, 3]);
   });
 
   it("hands the padded items to the maker and drops the padding's values", async () => {
-    setBatchPolicy({pad: true});
     const seen: number[][] = [];
     const parts = await runBatched(
+      {batchPolicy: makeBatchPolicy({pad: true})},
       6,
       (_start, _count, items) => (seen.push(items), tf.tensor1d(items.map((i) => 10 * i))),
       (batch) => tf.add(batch, 1),
@@ -70,6 +69,46 @@ describe("batchItems and runBatched", () => {
     );
     expect(seen).toEqual([[0, 1, 2, 3], [4, 5, 5, 5]]);
     expect(parts.map((p) => Array.from(p))).toEqual([[1, 11, 21, 31], [41, 51]]);
+  });
+});
+
+describe("the batch policy a model carries", () => {
+  it("fills in the default and checks its values", () => {
+    expect(makeBatchPolicy()).toEqual(DEFAULT_BATCH_POLICY);
+    expect(makeBatchPolicy({size: 4.7, first: 2})).toEqual({size: 4, first: 2, pad: false});
+    expect(() => makeBatchPolicy({size: 0})).toThrow(RangeError);
+    expect(() => makeBatchPolicy({size: Number.NaN})).toThrow(RangeError);
+    expect(() => makeBatchPolicy({first: 0})).toThrow(RangeError);
+    expect(() => makeBatchPolicy({first: 1.5})).toThrow(RangeError);
+  });
+
+  it("cuts a call's batches by the model's policy, the call's own sizes first", () => {
+    const cpu = {batchPolicy: makeBatchPolicy({size: 4, first: 2})};
+    const gpu = {batchPolicy: makeBatchPolicy({size: 4, pad: true})};
+    expect(batchesOf(cpu, {})).toEqual({size: 4, first: 2, pad: false});
+    expect(batchesOf(gpu, {})).toEqual({size: 4, first: 4, pad: true});
+    expect(batchesOf({}, {})).toEqual({size: 8, first: 8, pad: false});
+    expect(batchesOf(cpu, {batchSize: 3})).toEqual({size: 3, first: 2, pad: false});
+    expect(batchesOf(cpu, {batchSize: 6, firstBatchSize: 9})).toEqual({size: 6, first: 6, pad: false});
+    expect(batchPlan(9, batchesOf(cpu, {}))).toEqual([[0, 2], [2, 4], [6, 3]]);
+    expect(batchPlan(9, batchesOf(gpu, {}))).toEqual([[0, 4], [4, 4], [8, 1]]);
+  });
+
+  it("is chosen per backend: a small first batch on the CPU ones, padding on the GPU ones", () => {
+    for (const name of ["wasm", "cpu"] as const) expect(batchPolicyFor(name)).toEqual({size: 8, first: 2, pad: false});
+    for (const name of ["webgpu", "webgl"] as const) expect(batchPolicyFor(name, 4)).toEqual({size: 4, first: null, pad: true});
+    expect(batchPolicyFor("webgpu", null).size).toBe(8);
+    expect(() => batchPolicyFor("wasm", 0)).toThrow(RangeError);
+  });
+
+  it("two models on the same thread keep their own policies", async () => {
+    const calls = (policy: Parameters<typeof makeBatchPolicy>[0]) => {
+      const sizes: number[] = [];
+      return runBatched({batchPolicy: makeBatchPolicy(policy)}, 5, (_start, _count, items) => tf.tensor1d(items), (batch) => (sizes.push(batch.shape[0]), tf.add(batch, 0))).then(() => sizes);
+    };
+    const [cpu, gpu] = await Promise.all([calls({size: 4, first: 2}), calls({size: 4, pad: true})]);
+    expect(cpu).toEqual([2, 3]);
+    expect(gpu).toEqual([4, 4]);
   });
 });
 
@@ -97,9 +136,9 @@ describe("padded batches give the same results (wasm, 64 x 64, batches of 4)", (
   it.each(cases)("%s", async (_name, compute, images) => {
     const image = smallFixtureImage(0);
     try {
-      setBatchPolicy({pad: false});
+      model.batchPolicy = makeBatchPolicy({pad: false});
       const plain = await batchSizes(() => compute(image));
-      setBatchPolicy({pad: true});
+      model.batchPolicy = makeBatchPolicy({pad: true});
       const padded = await batchSizes(() => compute(image));
       // The same model calls; with padding each remainder batch has BATCH images, and nothing else changes.
       expect(padded.sizes.length).toBe(plain.sizes.length);
@@ -117,7 +156,7 @@ describe("padded batches give the same results (wasm, 64 x 64, batches of 4)", (
 
   it("leaves no tensors behind", async () => {
     const image = smallFixtureImage(1);
-    setBatchPolicy({pad: true});
+    model.batchPolicy = makeBatchPolicy({pad: true});
     await occlusion(model, image, {steps: 3, batchSize: BATCH}); // caches of the first calls
     await integratedGradients(model, image, {steps: 5, batchSize: BATCH});
     const before = tf.memory().numTensors;

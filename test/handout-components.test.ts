@@ -1,11 +1,11 @@
 // Unit tests of the plain-TypeScript parts of the chapter pages: the view
 // state in the URL hash (src/components/view-state.ts) and the seeded random
-// smooth relevance map of the deletion demo (src/components/random-map.ts).
+// smooth relevance map of the deletion demo (src/lib/random-map.ts).
 import {describe, expect, it} from "vitest";
 import {sanitizeDisplay} from "../src/components/display-options.js";
 import {targetOption} from "../src/components/target-picker.js";
 import {DEFAULT_STATE, formatHash, nearestValid, parseHash, RANGES} from "../src/components/view-state.js";
-import {mulberry32, randomGrid, randomSmoothMap} from "../src/components/random-map.js";
+import {mulberry32, randomGrid, randomSmoothMap} from "../src/lib/random-map.js";
 import {resizeMapArray} from "../src/lib/image.js";
 
 describe("view state in the URL hash", () => {

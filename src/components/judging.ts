@@ -226,20 +226,3 @@ export function tauMatrix(rt: RuntimeModule, metrics: readonly MetricName[], tau
   figure.append(chart);
   return figure;
 }
-
-/** An element redrawn with `render()` when `store` changes (at most once a frame); dispose it with the cell. */
-export function liveTable(store: JudgedMetrics, render: () => HTMLElement): {element: HTMLElement; dispose: () => void} {
-  const element = document.createElement("div");
-  let scheduled = false;
-  let disposed = false;
-  const unsubscribe = store.onChange(() => {
-    if (scheduled || disposed) return;
-    scheduled = true;
-    requestAnimationFrame(() => {
-      scheduled = false;
-      if (!disposed) element.replaceChildren(render());
-    });
-  });
-  element.append(render());
-  return {element, dispose: () => ((disposed = true), unsubscribe())};
-}

@@ -5,7 +5,7 @@
 // waits). A live figure (live.ts) draws its elements at once, inside
 // collectPaints, and the canvases' pixels follow in the next tasks, a few
 // at a time (paintInTasks). Outside collectPaints, canvases paint at once.
-import {nextTask} from "../compute/yielding-reads.js";
+import {nextTask} from "../compute/next-task.js";
 
 /** A canvas's paint, held back by collectPaints. */
 export interface PendingPaint {

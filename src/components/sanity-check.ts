@@ -257,30 +257,3 @@ export function spearmanTable(rt: RuntimeModule, results: SanityResults, id: str
   }
   return table;
 }
-
-/**
- * An element that redraws `render()` whenever `results` change (a map
- * arrived), at most once per animation frame. Call `dispose` when the page
- * cell that made it is invalidated (it stops listening).
- */
-export function liveView(results: SanityResults, render: () => HTMLElement): {element: HTMLElement; dispose: () => void} {
-  const element = document.createElement("div");
-  let scheduled = false;
-  let disposed = false;
-  const unsubscribe = results.onChange(() => {
-    if (scheduled || disposed) return;
-    scheduled = true;
-    requestAnimationFrame(() => {
-      scheduled = false;
-      if (!disposed) element.replaceChildren(render());
-    });
-  });
-  element.append(render());
-  return {
-    element,
-    dispose: () => {
-      disposed = true;
-      unsubscribe();
-    },
-  };
-}

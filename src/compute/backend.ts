@@ -13,6 +13,7 @@
 // kept for the badge.
 import * as tf from "@tensorflow/tfjs";
 import {IN_WORKER_UNAVAILABLE} from "./contract.js";
+import {makeBatchPolicy, type BatchPolicy} from "../lib/explanation.js";
 
 export type BackendName = "webgpu" | "webgl" | "wasm" | "cpu";
 
@@ -25,6 +26,25 @@ export interface BackendInfo {
   skipped: {name: BackendName; reason: string}[];
   /** Milliseconds spent choosing (initialization + checks). */
   ms: number;
+}
+
+/** First batch on the CPU backends: a partial result after ~2 images' work. */
+export const CPU_FIRST_BATCH = 2;
+
+/** Whether `name` runs on the CPU (nothing to compile; reads that resolve at once). */
+export function isCpuBackend(name: BackendName): boolean {
+  return name === "wasm" || name === "cpu";
+}
+
+/**
+ * How the model's calls batch on backend `name` (the model carries it, see
+ * BatchPolicy), with `size` images per call (default 8): on the CPU
+ * backends a small first batch, for an early partial result; on the GPU
+ * backends every batch padded to the full size, so a remainder batch
+ * compiles no second set of programs. The numbers are the same either way.
+ */
+export function batchPolicyFor(name: BackendName, size?: number | null): BatchPolicy {
+  return makeBatchPolicy({size: size ?? undefined, ...(isCpuBackend(name) ? {first: CPU_FIRST_BATCH, pad: false} : {first: null, pad: true})});
 }
 
 export class NoBackendError extends Error {

@@ -12,7 +12,7 @@
 // - cancel: aborts the request's AbortSignal, which the library checks
 //   between batches; on a cross-origin isolated page the page also raises a
 //   shared flag that stops the request at the next TensorFlow.js kernel
-//   (abort.ts), so a cancelled request ends within milliseconds even in the
+//   (tfjs-patches.ts), so a cancelled request ends within milliseconds even in the
 //   middle of a batch;
 // - warm-up: on GPU backends, once no request is waiting or running, runs
 //   the chapter's computations once to compile their GPU programs
@@ -21,20 +21,16 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import {getThreadsCount, setThreadsCount, setWasmPaths} from "@tensorflow/tfjs-backend-wasm";
-import {decodeWeights, imageFromBytes, resizeWithPadUint8, ResNet18, setBatchPolicy, setDefaultBatchSize, type NamedTensors, type WeightsManifest} from "../lib/index.js";
-import {installKernelAbort} from "./abort.js";
-import {selectBackend} from "./backend.js";
+import {decodeWeights, imageFromBytes, resizeWithPadUint8, ResNet18, type NamedTensors, type WeightsManifest} from "../lib/index.js";
+import {batchPolicyFor, isCpuBackend, selectBackend} from "./backend.js";
 import type {GalleryMeta, InitRequest, PageMessage, ReadyMessage, RunRequest, WarmUpReport, WarmUpRequest, WorkerMessage} from "./contract.js";
 import {compileCompute, LIBRARY, type WorkerNames} from "./scope.js";
+import {installKernelAbort, reportThreadsForWasm, yieldingReads} from "./tfjs-patches.js";
 import {retained, transferables} from "./transfer.js";
 import {chapterWarmUp, type WarmUpStep} from "./warm-up.js";
 import {WorkerSession} from "./worker-session.js";
-import {yieldingReads} from "./yielding-reads.js";
 
 export type Post = (message: WorkerMessage, transfer?: Transferable[]) => void;
-
-/** First batch on the CPU backends: a partial result after ~2 images' work (see setBatchPolicy). */
-const CPU_FIRST_BATCH = 2;
 
 interface Running {
   id: number;
@@ -116,7 +112,7 @@ export class ComputeEngine {
       // (On the page's main thread the page's navigator is not ours to change: tfjs's own count.)
       if (isolated && this.where === "worker") useWasmThreads(Math.max(1, request.threads));
       const backend = await selectBackend(request.preferBackend, {webgpu: request.pageHasWebGPU});
-      const cpu = backend.name === "wasm" || backend.name === "cpu";
+      const cpu = isCpuBackend(backend.name);
       this.gpu = !cpu;
       // CPU backends: reads return to the event loop (cancel messages get through),
       // and a small first batch shows a first partial result early. GPU backends:
@@ -128,8 +124,8 @@ export class ComputeEngine {
       // the programs of a chapter (the README's counts), same numbers.
       // (WebGPU's programs are keyed by rank, not shape, already.)
       if (backend.name === "webgl") tf.env().set("WEBGL_USE_SHAPES_UNIFORMS", request.shapeUniforms !== false);
-      setBatchPolicy(cpu ? {first: CPU_FIRST_BATCH, pad: false} : {first: null, pad: true});
-      const batchSize = setDefaultBatchSize(request.batchSize ?? 8);
+      // The model carries it: every library call on it (and on the stage models built from it) batches so.
+      const batchPolicy = batchPolicyFor(backend.name, request.batchSize);
       this.abortFlag = request.abortFlag;
       if (this.abortFlag) installKernelAbort(tf, this.abortFlag, () => this.activeId);
       const {files} = request;
@@ -140,14 +136,14 @@ export class ComputeEngine {
         fetch(files.galleryBin).then((r) => checked(r, "gallery.bin").arrayBuffer()),
       ]);
       const weights: NamedTensors = decodeWeights(manifest, buffer);
-      const model = new ResNet18(weights);
+      const model = new ResNet18(weights, {batchPolicy});
       const pixels = retained(new Uint8Array(galleryBytes));
       this.session = new WorkerSession({tf, model, gallery, pixels, incrementalOcclusion: cpu});
       this.scope = {worker: this.session, curves: this.session.curves, tf, model, trainedWeights: weights, lib: LIBRARY};
       const threads = backend.name === "wasm" ? getThreadsCount() : null;
       const notes: string[] = [];
       if (backend.name === "wasm" && !isolated) notes.push("one thread: the page is not cross-origin isolated, so WebAssembly cannot share memory between threads");
-      const ready: ReadyMessage = {type: "ready", report: {backend, threads, isolated, batchSize, notes}};
+      const ready: ReadyMessage = {type: "ready", report: {backend, threads, isolated, batchSize: batchPolicy.size, notes}};
       this.post(ready);
     } catch (e) {
       const skipped = (e as {skipped?: {name: never; reason: string}[]}).skipped;
@@ -206,7 +202,7 @@ export class ComputeEngine {
         this.post({type: "result", id, value}, transferables(value));
       }
     } catch (e) {
-      // Stopped by the page's shared flag (abort.ts) before the cancel message arrived: cancelled too.
+      // Stopped by the page's shared flag (tfjs-patches.ts) before the cancel message arrived: cancelled too.
       const cancelled = signal.aborted || (this.abortFlag !== null && Atomics.load(this.abortFlag, 0) === id);
       const error = e instanceof Error ? e : new Error(String(e));
       if (!cancelled) console.error(error);
@@ -308,19 +304,10 @@ export class ComputeEngine {
   }
 }
 
-/**
- * Asks tfjs's wasm backend for `threads` threads. tfjs 4.22 caps the count
- * at navigator.hardwareConcurrency / 2 (tfjs-backend-wasm/src/cc/backend.cc:
- * "Many x86-64 processors have 2 threads per core"), read once when the
- * WebAssembly module starts: on a 2-core machine, one thread whatever
- * setThreadsCount says (tensorflow/tfjs#8513). The worker's own navigator
- * therefore reports twice the threads wanted, before the backend starts; the
- * page's navigator is untouched.
- */
+/** Asks tfjs's wasm backend for `threads` threads (before it starts; the cap it applies: tfjs-patches.ts). */
 function useWasmThreads(threads: number): void {
   setThreadsCount(threads);
-  const navigatorPrototype = Object.getPrototypeOf(navigator) as object;
-  Object.defineProperty(navigatorPrototype, "hardwareConcurrency", {configurable: true, get: () => 2 * threads});
+  reportThreadsForWasm(threads);
 }
 
 /** What the backend holds now: tensors, bytes, and the GPU programs compiled so far (webgpu, webgl). */

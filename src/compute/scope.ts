@@ -36,10 +36,10 @@ import type * as tfjs from "@tensorflow/tfjs";
 import * as library from "../lib/index.js";
 import type {NamedTensors, ResNet18} from "../lib/index.js";
 import type {ComputeContext, ShippedFunction, Uses} from "./contract.js";
-import type {MetricCurves} from "./metric-curves.js";
+import type {MetricCurves} from "./curve-cache.js";
 import {StageModels} from "./stage-models.js";
 import {targetOption} from "./target.js";
-import {spread, thumbnails} from "./thumbnails.js";
+import {spread, thumbnails} from "./thumbnail-batches.js";
 import type {WorkerSession} from "./worker-session.js";
 
 /** The chapters' helpers that run in the worker, besides the library. */
@@ -53,7 +53,7 @@ export const LIBRARY: Library = {...library, ...HELPERS};
 export interface WorkerScope<U = {}> {
   /** The worker's session (worker-session.ts): withImage, tensor, photo, index, explain (cached), randomMap, keep, incrementalOcclusion, gallery. */
   worker: WorkerSession;
-  /** Deletion and insertion curves, cached (metric-curves.ts). */
+  /** Deletion and insertion curves, cached (curve-cache.ts). */
   curves: MetricCurves;
   /** TensorFlow.js, on the worker's backend. */
   tf: typeof tfjs;

@@ -34,6 +34,8 @@ export class StageModels {
     await new Promise((resolve) => setTimeout(resolve, 0));
     const t0 = performance.now();
     const model = this.build(stage);
+    // The same backend as the trained model's: the same batches (padded on a GPU, so no new programs).
+    model.batchPolicy = this.trainedModel.batchPolicy;
     const buildMs = performance.now() - t0;
     this.buildTimes.set(stage, buildMs);
     this.current = {stage, model};

@@ -7,9 +7,10 @@
 // object (src/components/chapter.ts), which holds no tensors.
 import type * as tfjs from "@tensorflow/tfjs";
 import {explain, imageFromBytes, METHODS, resizeMapArray, type Explanation, type MethodName, type ResNet18} from "../lib/index.js";
-import {randomSmoothMap} from "../components/random-map.js";
+import {randomSmoothMap} from "../lib/random-map.js";
 import {UPLOAD_CLASS_NAME, type GalleryMeta, type Timed} from "./contract.js";
-import {metricCurves, type MetricCurves} from "./metric-curves.js";
+import {metricCurves, type MetricCurves} from "./curve-cache.js";
+import {LruCache} from "./lru-cache.js";
 import {retained} from "./transfer.js";
 
 export interface ExplainOptions {
@@ -34,11 +35,11 @@ export class WorkerSession {
    * dispatches than they save.
    */
   readonly incrementalOcclusion: boolean;
-  /** Deletion and insertion curves on any substrate, cached (metric-curves.ts). */
+  /** Deletion and insertion curves on any substrate, cached (curve-cache.ts). */
   readonly curves: MetricCurves;
   private readonly pixels: Uint8Array;
   private readonly uploads = new Map<string, Uint8Array>();
-  private readonly explanations = new Map<string, Timed<Explanation>>();
+  private readonly explanations = new LruCache<Timed<Explanation>>(CACHE_LIMIT);
   private readonly kept = new Map<string, unknown>();
 
   constructor({tf, model, gallery, pixels, incrementalOcclusion}: {tf: typeof tfjs; model: ResNet18; gallery: GalleryMeta; pixels: Uint8Array; incrementalOcclusion: boolean}) {
@@ -103,7 +104,7 @@ export class WorkerSession {
     const t0 = performance.now();
     const value = await this.withImage(id, (image) => explain(method, this.model, image, {steps: s, target, signal, onProgress, incremental: this.incrementalOcclusion}));
     const result = retained({value, ms: performance.now() - t0, cached: false});
-    remember(this.explanations, key, result);
+    this.explanations.set(key, result);
     return result;
   }
 
@@ -121,10 +122,4 @@ export class WorkerSession {
   randomMap(seed: number): Float32Array {
     return randomSmoothMap(seed, resizeMapArray);
   }
-}
-
-/** Adds to a cache of at most CACHE_LIMIT entries, dropping the oldest. */
-export function remember<T>(cache: Map<string, T>, key: string, value: T, limit = CACHE_LIMIT): void {
-  cache.set(key, value);
-  if (cache.size > limit) cache.delete(cache.keys().next().value!);
 }

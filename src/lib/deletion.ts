@@ -179,6 +179,7 @@ export async function deletionCurve(model: import("./resnet18.js").ResNet18, ima
   const pixels = road ? ((await image.data()) as Float32Array) : null;
   try {
     const curve = concat(await runBatched(
+      model,
       steps,
       (start, count, items) => (pixels ? prepareImputed("deletion", pixels, image.shape, stepOfPixel, start, count, road!, items)
         : substrate ? prepareSubstituted("deletion", image, substrate, stepOfPixel, start, count, items)

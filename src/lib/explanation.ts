@@ -7,11 +7,11 @@ import {argmax, softmax} from "./softmax.js";
 export {argmax, softmax};
 
 export interface RunOptions {
-  /** Images per model call (occlusion patches, IG path images, deletion steps). */
+  /** Images per model call (occlusion patches, IG path images, deletion steps); default: the model's batch policy. */
   batchSize?: number;
   /**
-   * Images in the first model call (default: the batch policy's, see
-   * setBatchPolicy): a small first batch lets a figure show a first partial
+   * Images in the first model call (default: the model's batch policy, see
+   * BatchPolicy): a small first batch lets a figure show a first partial
    * result soon. Results do not depend on it (images are independent).
    */
   firstBatchSize?: number;
@@ -39,62 +39,71 @@ export interface Explanation {
 
 export const DEFAULT_BATCH_SIZE = 8;
 
-let defaultBatchSize = DEFAULT_BATCH_SIZE;
-
 /**
- * The batch size of calls that do not give one (the browser runtime sets it
- * from the page's `?batch=` parameter, to test or relieve GPU memory
- * pressure). Non-integers are floored; values below 1 or non-numbers throw.
- */
-export function setDefaultBatchSize(size: number): number {
-  const n = Math.floor(size);
-  if (!Number.isFinite(n) || n < 1) throw new RangeError(`batch size must be a number >= 1, got ${size}`);
-  defaultBatchSize = n;
-  return n;
-}
-
-/** The batch size a call uses: its own `batchSize`, else the default (at least 1). */
-export function batchSizeOf(options: RunOptions): number {
-  return Math.max(1, Math.floor(options.batchSize ?? defaultBatchSize));
-}
-
-/**
- * How batches are cut, besides their size (the browser's compute worker sets
- * it per backend):
+ * How a model's calls cut their batches on the backend it runs on (the
+ * browser's compute worker chooses it per backend when it builds the model;
+ * Node code keeps the default):
+ *  - `size`: images per model call of a call that gives no `batchSize`
+ *    (the page's `?batch=` parameter sets it, to test or relieve GPU memory
+ *    pressure);
  *  - `first`: images in the first batch of a call without `firstBatchSize`
  *    (null: a full batch). On the CPU backends a small first batch shows a
- *    first partial result sooner.
+ *    first partial result sooner;
  *  - `pad`: a last batch smaller than the batch size is padded (with copies
  *    of its last image, whose results are dropped) to the full size. A GPU
  *    backend compiles its programs per tensor shape: a remainder batch would
  *    compile a second set. On a CPU backend it would only waste work.
- * Neither changes any result: the images of a batch are independent.
+ * None changes any result: the images of a batch are independent.
  */
 export interface BatchPolicy {
+  size: number;
   first: number | null;
   pad: boolean;
 }
 
-let batchPolicy: BatchPolicy = {first: null, pad: false};
+/** Batches of 8, the first one full, nothing padded. */
+export const DEFAULT_BATCH_POLICY: Readonly<BatchPolicy> = Object.freeze({size: DEFAULT_BATCH_SIZE, first: null, pad: false});
 
-export function setBatchPolicy(policy: Partial<BatchPolicy>): BatchPolicy {
-  const first = policy.first === undefined ? batchPolicy.first : policy.first;
+/**
+ * A batch policy: `policy` over the default, checked. A non-integer size is
+ * floored; a size below 1, a non-number, or a first batch that is not an
+ * integer >= 1 (or null) throws a RangeError.
+ */
+export function makeBatchPolicy(policy: Partial<BatchPolicy> = {}): BatchPolicy {
+  const size = Math.floor(policy.size ?? DEFAULT_BATCH_POLICY.size);
+  if (!Number.isFinite(size) || size < 1) throw new RangeError(`batch size must be a number >= 1, got ${policy.size}`);
+  const first = policy.first === undefined ? DEFAULT_BATCH_POLICY.first : policy.first;
   if (first !== null && !(Number.isInteger(first) && first >= 1)) throw new RangeError(`first batch size must be an integer >= 1 or null, got ${first}`);
-  batchPolicy = {first, pad: policy.pad ?? batchPolicy.pad};
-  return batchPolicy;
+  return {size, first, pad: policy.pad ?? DEFAULT_BATCH_POLICY.pad};
 }
 
-export function getBatchPolicy(): BatchPolicy {
-  return batchPolicy;
+/** What batching needs of a model: its batch policy, if it has one (else the default). ResNet18 is one. */
+export interface BatchedModel {
+  readonly batchPolicy?: BatchPolicy;
 }
 
-/** The [start, count] of each batch of `total` items: a first batch of `firstBatchSize` (or the policy's), then full batches. */
-export function batchPlan(total: number, options: RunOptions): [number, number][] {
-  const size = batchSizeOf(options);
-  const first = Math.min(size, Math.max(1, Math.floor(options.firstBatchSize ?? batchPolicy.first ?? size)));
+/** The batches of one call: its own `batchSize` and `firstBatchSize` over the model's policy. */
+export interface Batches {
+  /** Images per model call (at least 1). */
+  size: number;
+  /** Images in the first model call (1 .. size). */
+  first: number;
+  /** Whether a smaller last batch is padded to `size`. */
+  pad: boolean;
+}
+
+export function batchesOf(model: BatchedModel, options: RunOptions): Batches {
+  const policy = model.batchPolicy ?? DEFAULT_BATCH_POLICY;
+  const size = Math.max(1, Math.floor(options.batchSize ?? policy.size));
+  const first = Math.min(size, Math.max(1, Math.floor(options.firstBatchSize ?? policy.first ?? size)));
+  return {size, first, pad: policy.pad};
+}
+
+/** The [start, count] of each batch of `total` items: a first batch of `batches.first`, then full batches. */
+export function batchPlan(total: number, batches: Batches): [number, number][] {
   const plan: [number, number][] = [];
   for (let start = 0; start < total; ) {
-    const count = Math.min(start === 0 ? first : size, total - start);
+    const count = Math.min(start === 0 ? batches.first : batches.size, total - start);
     plan.push([start, count]);
     start += count;
   }
@@ -102,28 +111,29 @@ export function batchPlan(total: number, options: RunOptions): [number, number][
 }
 
 /**
- * The items of one batch, `start .. start+count-1`, padded per the batch
- * policy to `size` rows by repeating the last item (when the policy pads and
- * the batch is smaller): batch makers that build their images in JavaScript
- * (masks, path coefficients, noise) make the padded rows themselves, so every
- * tensor of a padded batch has the batch's full size and no op sees a
- * remainder shape (a GPU backend compiles its programs per shape: a tensor
- * of `count` rows, even a small mask, would compile new programs).
+ * The items of one batch, `start .. start+count-1`, padded to the batch size
+ * by repeating the last item when `batches.pad` and the batch is smaller:
+ * batch makers that build their images in JavaScript (masks, path
+ * coefficients, noise) make the padded rows themselves, so every tensor of a
+ * padded batch has the batch's full size and no op sees a remainder shape (a
+ * GPU backend compiles its programs per shape: a tensor of `count` rows, even
+ * a small mask, would compile new programs).
  */
-export function batchItems(start: number, count: number, size: number): number[] {
-  const rows = batchPolicy.pad ? Math.max(count, size) : count;
+export function batchItems(start: number, count: number, batches: Batches): number[] {
+  const rows = batches.pad ? Math.max(count, batches.size) : count;
   return Array.from({length: rows}, (_, k) => start + Math.min(k, count - 1));
 }
 
 /**
- * `batch` ([count, ...]) padded to `size` images with copies of its last
- * image when the batch policy pads and it is smaller; returns it unchanged
- * otherwise. The caller keeps only the first `count` results. (For batches
- * whose maker does not pad itself, see batchItems.)
+ * `batch` ([count, ...]) padded to the batch size with copies of its last
+ * image when `batches.pad` and it is smaller; returns it unchanged otherwise.
+ * The caller keeps only the first `count` results. (For batches whose maker
+ * does not pad itself, see batchItems.)
  */
-export function padBatch<T extends tf.Tensor>(batch: T, size: number): T {
+export function padBatch<T extends tf.Tensor>(batch: T, batches: Batches): T {
   const count = batch.shape[0];
-  if (!batchPolicy.pad || count >= size) return batch;
+  const size = batches.size;
+  if (!batches.pad || count >= size) return batch;
   return tf.tidy(() => {
     const last = tf.slice(batch, [count - 1], [1]);
     return tf.concat([batch, tf.tile(last, [size - count, ...Array(batch.rank - 1).fill(1)])], 0) as T;
@@ -159,28 +169,29 @@ export async function imageLogits(model: ResNet18, image: tf.Tensor3D): Promise<
 
 /**
  * Runs `makeBatch(start, count, items)` -> `compute(batch)` over `total`
- * items in batches (batchPlan), reading each result back before the next
- * (so the browser stays responsive and GPU memory stays bounded). `items`
- * lists the batch's items, padded per the batch policy (batchItems): a
- * maker builds one image per entry; a maker that makes only `count` images
- * is padded with padBatch. All rows are read back and the padding's values
- * dropped in JavaScript (no slice of a remainder shape on the backend).
- * Returns each batch's values; `onBatch(start, values)` sees them as they
- * arrive.
+ * items in batches (batchPlan, with `model`'s batch policy), reading each
+ * result back before the next (so the browser stays responsive and GPU
+ * memory stays bounded). `items` lists the batch's items, padded per the
+ * policy (batchItems): a maker builds one image per entry; a maker that
+ * makes only `count` images is padded with padBatch. All rows are read back
+ * and the padding's values dropped in JavaScript (no slice of a remainder
+ * shape on the backend). Returns each batch's values; `onBatch(start,
+ * values)` sees them as they arrive.
  */
 export async function runBatched(
+  model: BatchedModel,
   total: number,
   makeBatch: (start: number, count: number, items: number[]) => tf.Tensor,
   compute: (batch: tf.Tensor) => tf.Tensor,
   options: RunOptions = {},
   onBatch?: (start: number, values: Float32Array) => void,
 ): Promise<Float32Array[]> {
-  const batchSize = batchSizeOf(options);
+  const batches = batchesOf(model, options);
   const results: Float32Array[] = [];
-  for (const [start, count] of batchPlan(total, options)) {
+  for (const [start, count] of batchPlan(total, batches)) {
     checkAborted(options.signal);
-    const items = batchItems(start, count, batchSize);
-    const out = tf.tidy(() => compute(padBatch(makeBatch(start, count, items), batchSize)));
+    const items = batchItems(start, count, batches);
+    const out = tf.tidy(() => compute(padBatch(makeBatch(start, count, items), batches)));
     const rows = out.shape[0];
     const all = (await out.data()) as Float32Array;
     out.dispose();

@@ -21,13 +21,13 @@
 // subset).
 import * as tf from "@tensorflow/tfjs";
 import {sampleSeed} from "./baselines.js";
-import {argmax, concat, runBatched, type MethodOptions} from "./explanation.js";
+import {argmax, concat, runBatched, type BatchedModel, type MethodOptions} from "./explanation.js";
 import {noisyLinearImputation, roadSettings, type RoadOptions} from "./road.js";
 import {pearson, seededRandom} from "./statistics.js";
 import {checkAnySubstrate, substrateImage, type AnySubstrateName} from "./substrate.js";
 
-/** What the metrics need of a model: [N,H,W,3] images in [0,1] -> [N,classes] logits (ResNet18 is one). */
-export interface Classifier {
+/** What the metrics need of a model: [N,H,W,3] images in [0,1] -> [N,classes] logits, and its batch policy if it has one (ResNet18 is one). */
+export interface Classifier extends BatchedModel {
   logits(images: tf.Tensor4D): tf.Tensor2D;
 }
 
@@ -139,6 +139,7 @@ export async function subsetDrops(model: Classifier, image: tf.Tensor3D, options
   const pixels = substrateName === "road" ? ((await image.data()) as Float32Array) : null;
   try {
     const scores = concat(await runBatched(
+      model,
       subsets,
       (start, count) => {
         if (pixels) {

@@ -71,6 +71,7 @@ export async function insertionCurve(model: ResNet18, image: tf.Tensor3D, releva
   const pixels = road ? ((await image.data()) as Float32Array) : null;
   try {
     const curve = concat(await runBatched(
+      model,
       steps,
       (start, count, items) => (pixels ? prepareImputed("insertion", pixels, image.shape, stepOfPixel, start, count, road!, items) : prepareSubstituted("insertion", image, substrate!, stepOfPixel, start, count, items)),
       (batch) => tf.softmax(model.logits(batch as tf.Tensor4D)).slice([0, target], [-1, 1]).reshape([-1]),

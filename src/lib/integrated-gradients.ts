@@ -6,7 +6,7 @@
 // image at alpha = 1 and exactly the baseline at alpha = 0.
 import * as tf from "@tensorflow/tfjs";
 import {baselineImage, BASELINE_NAMES, GAUSSIAN_BASELINE_SIGMA, isBaselineName, isNoiseBaseline, type BaselineName} from "./baselines.js";
-import {batchItems, batchPlan, batchSizeOf, checkAborted, imageLogits, oneHotRows, realRows, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
+import {batchesOf, batchItems, batchPlan, checkAborted, imageLogits, oneHotRows, realRows, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
 import {channelNorm, normalizeMax} from "./image.js";
 import type {ResNet18} from "./resnet18.js";
 
@@ -113,17 +113,17 @@ export interface IntegratedGradientsExplanation extends Explanation {
  */
 export async function pathGradientSum(model: ResNet18, image: tf.Tensor3D, steps: number, target: number, indices: number[], options: RunOptions = {}, baseline?: tf.Tensor3D | null, onSum?: (inputGradientSum: tf.Tensor3D, done: number) => Promise<void>): Promise<tf.Tensor3D> {
   const alphas = pathAlphas(steps);
-  const batchSize = batchSizeOf(options);
+  const batches = batchesOf(model, options);
   const toInput = (sum: tf.Tensor4D) => tf.tidy(() => model.inputGradientFromStem(sum, [1, ...image.shape]).squeeze([0]) as tf.Tensor3D);
   let stemSum: tf.Tensor4D | null = null;
   try {
-    for (const [start, count] of batchPlan(indices.length, options)) {
+    for (const [start, count] of batchPlan(indices.length, batches)) {
       checkAborted(options.signal);
       // Positions into `indices`, padded to the batch size per the batch
       // policy (repeating the last path image): the padded rows' gradient
       // seed is 0, so their gradients are exactly 0 and the sum over all
       // rows is the sum over the real ones.
-      const items = batchItems(start, count, batchSize);
+      const items = batchItems(start, count, batches);
       const previous: tf.Tensor4D | null = stemSum;
       const next: tf.Tensor4D = tf.tidy(() => {
         const pre = model.stemPreActivation(pathImages(image, items.map((k) => alphas[indices[k]]), baseline));

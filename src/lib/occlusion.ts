@@ -102,8 +102,8 @@ export async function occlusionGrid(model: ResNet18, image: tf.Tensor3D, steps: 
   try {
     const probabilities = concat(await (incremental
       // The incremental forward pass starts from the patches' regions, not from images.
-      ? runBatched(total, (start, count) => incremental.logits(patches.slice(start, start + count)), probability, options, onBatch)
-      : runBatched(total, (start, count, items) => prepareOcclusions(image, steps, start, count, items), (batch) => probability(model.logits(batch as tf.Tensor4D)), options, onBatch)));
+      ? runBatched(model, total, (start, count) => incremental.logits(patches.slice(start, start + count)), probability, options, onBatch)
+      : runBatched(model, total, (start, count, items) => prepareOcclusions(image, steps, start, count, items), (batch) => probability(model.logits(batch as tf.Tensor4D)), options, onBatch)));
     return Float32Array.from(probabilities, (q) => p - q);
   } finally {
     if (incremental !== options.photo) incremental?.dispose();

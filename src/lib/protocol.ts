@@ -169,6 +169,7 @@ export class DeletionProtocol {
       const stepOfPixel = Object.fromEntries(METHOD_NAMES.map((m) => [m, deletionStepOfPixel(relevance[m], s)])) as Record<MethodName, Int32Array>;
       const jobs = METHOD_NAMES.flatMap((m) => Array.from({length: Math.max(s - 2, 0)}, (_, k) => ({method: m, step: k + 1})));
       const probabilities = concat(await runBatched(
+        model,
         jobs.length,
         (start, count) => tf.mul(image.expandDims(0), tf.tensor4d(
           deletionKeepMasks(jobs.slice(start, start + count).map(({method, step}) => ({stepOfPixel: stepOfPixel[method], step}))),
@@ -201,6 +202,7 @@ export class DeletionProtocol {
       ];
       const size = image.shape[0] * image.shape[1];
       const curveProbabilities = concat(await runBatched(
+        model,
         curveJobs.length,
         (start, count) => {
           const batchJobs = curveJobs.slice(start, start + count);

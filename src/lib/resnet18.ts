@@ -3,6 +3,7 @@
 // eps 1e-5) is folded into the preceding convolution's weights and bias.
 import * as tf from "@tensorflow/tfjs";
 import {Conv} from "./conv.js";
+import {makeBatchPolicy, type BatchPolicy} from "./explanation.js";
 import {stemMaxPool} from "./max-pool.js";
 import type {NamedTensor, NamedTensors} from "./pth.js";
 
@@ -107,9 +108,20 @@ export class ResNet18 {
   private readonly fcBias: tf.Tensor1D;
   private readonly mean: tf.Tensor1D;
   private readonly std: tf.Tensor1D;
+  /**
+   * How the methods cut their batches of images for this model on the
+   * backend it runs on (BatchPolicy): chosen by whoever picks the backend
+   * (the compute worker), the default elsewhere. A model built from another
+   * model's weights for the same backend takes the other's (StageModels).
+   */
+  batchPolicy: BatchPolicy;
 
-  /** `stateDict`: a torchvision ResNet-18 state_dict (10- or 1000-class head). */
-  constructor(stateDict: NamedTensors) {
+  /**
+   * `stateDict`: a torchvision ResNet-18 state_dict (10- or 1000-class head);
+   * `batchPolicy`: over the default (DEFAULT_BATCH_POLICY), see BatchPolicy.
+   */
+  constructor(stateDict: NamedTensors, {batchPolicy}: {batchPolicy?: Partial<BatchPolicy>} = {}) {
+    this.batchPolicy = makeBatchPolicy(batchPolicy);
     const sd = imagenetteStateDict(stateDict);
     const get = (name: string): NamedTensor => sd.get(name)!;
     const conv = (convName: string, bnName: string, stride: number, pad: number, relu: boolean) =>

@@ -15,7 +15,7 @@
 // copy. With n = 1 and noise 0 the result is exactly the plain method's.
 import * as tf from "@tensorflow/tfjs";
 import {gaussianNoise, sampleSeed} from "./baselines.js";
-import {batchItems, batchSizeOf, checkAborted, imageLogits, logitGradient, realRows, type Explanation, type MethodOptions} from "./explanation.js";
+import {batchesOf, batchItems, checkAborted, imageLogits, logitGradient, realRows, type Explanation, type MethodOptions} from "./explanation.js";
 import {channelNorm, normalizeMax} from "./image.js";
 import {pathAlphas, pathGradientSum} from "./integrated-gradients.js";
 import type {ResNet18} from "./resnet18.js";
@@ -115,14 +115,15 @@ export async function smoothGrad(model: ResNet18, image: tf.Tensor3D, options: S
         }
       }
     } else {
-      const batchSize = batchSizeOf(options);
+      const batches = batchesOf(model, options);
+      const batchSize = batches.size;
       for (let start = 0; start < samples; start += batchSize) {
         checkAborted(options.signal);
         const count = Math.min(batchSize, samples - start);
         // Padded to the batch size per the batch policy (batchItems); the
         // padded copies' gradients are exactly 0 (realRows), so the sum over
         // all rows is the sum over the real copies.
-        const copies = batchItems(start, count, batchSize);
+        const copies = batchItems(start, count, batches);
         const next = tf.tidy(() => {
           const noisy = prepareSmoothGrad(image, noise, start, count, seed, copies);
           const gradient = logitGradient(model, noisy, target, realRows(copies.length, count));

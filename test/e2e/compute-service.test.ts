@@ -13,7 +13,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
 import {occlusion} from "../../src/lib/occlusion.js";
 import {integratedGradients} from "../../src/lib/integrated-gradients.js";
-import {setBatchPolicy} from "../../src/lib/explanation.js";
+import {makeBatchPolicy} from "../../src/lib/explanation.js";
 import {launchBrowser, requireDist, screenshot, serveDist, settled, watchProblems} from "./helpers.js";
 import {captions, setRange, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
@@ -127,13 +127,12 @@ describe("computing off the main thread", () => {
       }, [id, source] as const);
       const {model, photo} = await siteInNode();
       // The worker's batch policy on a CPU backend: a first batch of 2 images.
-      setBatchPolicy({first: 2, pad: false});
+      model.batchPolicy = makeBatchPolicy({first: 2, pad: false});
       const image = photo(id);
       const o = await occlusion(model, image, {steps: 3, incremental: true});
       const ig = await integratedGradients(model, image, {steps: 6});
       image.dispose();
       model.dispose();
-      setBatchPolicy({first: null});
       const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
       expect(diff(inPage.grid, o.grid)).toBeLessThanOrEqual(1e-6);
       expect(diff(inPage.occlusion, o.relevance)).toBeLessThanOrEqual(1e-6);

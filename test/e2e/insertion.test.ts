@@ -11,7 +11,7 @@
 import fs from "node:fs";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
-import {randomSmoothMap} from "../../src/components/random-map.js";
+import {randomSmoothMap} from "../../src/lib/random-map.js";
 import {imageLogits} from "../../src/lib/explanation.js";
 import {resizeMapArray} from "../../src/lib/image.js";
 import {metricCurve} from "../../src/lib/insertion.js";

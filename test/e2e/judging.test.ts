@@ -11,7 +11,7 @@
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
 import {deletionCurve} from "../../src/lib/deletion.js";
-import {setBatchPolicy} from "../../src/lib/explanation.js";
+import {makeBatchPolicy} from "../../src/lib/explanation.js";
 import {faithfulnessCorrelations} from "../../src/lib/faithfulness-correlation.js";
 import {maxSensitivity} from "../../src/lib/max-sensitivity.js";
 import {complexity, sparseness} from "../../src/lib/complexity.js";
@@ -35,7 +35,7 @@ let node: Promise<Record<EvaluationMetricName, Record<string, number>>>;
 /** The page's computations, with the library in Node on the site's weights and photo. */
 async function metricsInNode(): Promise<Record<EvaluationMetricName, Record<string, number>>> {
   const {model, photo} = await siteInNode();
-  setBatchPolicy({first: 2, pad: false}); // the compute worker's policy on a CPU backend
+  model.batchPolicy = makeBatchPolicy({first: 2, pad: false}); // the compute worker's policy on a CPU backend
   const image = photo(PHOTO);
   const out = {} as Record<EvaluationMetricName, Record<string, number>>;
   const put = (metric: EvaluationMetricName, method: string, value: number) => ((out[metric] ??= {})[method] = value);
@@ -61,7 +61,6 @@ async function metricsInNode(): Promise<Record<EvaluationMetricName, Record<stri
   for (const method of METHOD_NAMES) put("faithfulness_correlation", method, correlations[method].correlation);
   image.dispose();
   model.dispose();
-  setBatchPolicy({first: null});
   return out;
 }
 

@@ -2,7 +2,7 @@
 // copies, integrated-gradients path images, deletion steps), computed in the
 // compute worker: made with the library's prepare* functions, shrunk on the
 // backend by an exact box filter (average pooling) and read back. The page
-// lays them out (src/components/thumbnails.ts, thumbnailGrid).
+// lays them out (src/components/thumbnail-grid.ts).
 import type * as tfjs from "@tensorflow/tfjs";
 
 type TF = typeof tfjs;

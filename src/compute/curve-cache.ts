@@ -9,7 +9,8 @@
 import type * as tfjs from "@tensorflow/tfjs";
 import {deletionStepOfPixel, metricCurve, prepareDeletion, prepareSubstituted, substrateImage, type AnySubstrateName, type CurvePartial, type MetricName, type MetricResult, type RoadOptions, type SubstrateName} from "../lib/index.js";
 import type {Timed} from "./contract.js";
-import {thumbnails, type Thumbnails} from "./thumbnails.js";
+import {thumbnails, type Thumbnails} from "./thumbnail-batches.js";
+import {LruCache} from "./lru-cache.js";
 import {retained} from "./transfer.js";
 import type {WorkerSession} from "./worker-session.js";
 
@@ -39,7 +40,7 @@ const CACHE_LIMIT = 64;
 
 export function metricCurves(session: WorkerSession): MetricCurves {
   const {tf, model} = session;
-  const cache = new Map<string, Timed<MetricResult>>();
+  const cache = new LruCache<Timed<MetricResult>>(CACHE_LIMIT);
   return {
     async get(key, id, relevance, {metric, substrate, road, steps, target, signal, onProgress, onPartial}) {
       const fullKey = `${key}|${id}|${metric}|${substrate}|${substrate === "road" ? JSON.stringify(road ?? {}) : ""}|${steps}|${target ?? "-"}`;
@@ -52,7 +53,6 @@ export function metricCurves(session: WorkerSession): MetricCurves {
       const value = await session.withImage(id, (image) => metricCurve(model, image, relevance, {metric, substrate, road, steps, target, signal, onProgress, onPartial}));
       const result = retained({value, ms: performance.now() - t0, cached: false});
       cache.set(fullKey, result);
-      if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
       return result;
     },
     images(id, relevance, {metric, substrate, steps, signal}, shown, size = 56) {

@@ -1,6 +1,6 @@
 // The words the pages use for the deletion and insertion metrics and their
 // substrates. The curves themselves are computed in the compute worker
-// (`curves` in a compute function's scope: src/compute/metric-curves.ts).
+// (`curves` in a compute function's scope: src/compute/curve-cache.ts).
 import type * as Runtime from "./page-runtime.js";
 
 export type Metric = Runtime.MetricName;

@@ -2,10 +2,11 @@
 // grid of uniform random numbers, upsampled bilinearly to 224x224 and
 // normalized to [0, 1]. Seeded (mulberry32), so a seed always gives the same
 // map: a link with `seed=3` shows the same curve to every reader.
-// Pure TypeScript; the bilinear resize is passed in (the library's
-// resizeMapArray, from the runtime bundle in the browser).
+// Pure TypeScript, no TensorFlow.js: the page imports it as well as the
+// compute worker. The bilinear resize is passed in (the library's
+// resizeMapArray), so this file does not pull in the tensor code.
 
-import {seededRandom} from "../lib/statistics.js";
+import {seededRandom} from "./statistics.js";
 
 /** mulberry32: a small, fast 32-bit PRNG; uniform floats in [0, 1) (the library's seededRandom). */
 export const mulberry32 = seededRandom;

@@ -1,11 +1,11 @@
 // Thumbnails of the image batches the methods feed to the model (occluded
 // copies, integrated-gradients path images, deletion steps), laid out in a
 // grid. They are computed in the compute worker (`thumbnails` in a compute
-// function's scope: src/compute/thumbnails.ts).
+// function's scope: src/compute/thumbnail-batches.ts).
 import {floatCanvas} from "./heatmap.js";
-import type {Thumbnails} from "../compute/thumbnails.js";
+import type {Thumbnails} from "../compute/thumbnail-batches.js";
 
-export {spread, thumbnails, type Thumbnails} from "../compute/thumbnails.js";
+export {spread, thumbnails, type Thumbnails} from "../compute/thumbnail-batches.js";
 
 export interface ThumbItem {
   label?: string | Node;
