@@ -16,7 +16,7 @@
 // (the file input), [data-testid="image-upload-drop"] (the drop zone),
 // [data-testid="image-upload-message"] (data-state: idle | working | ok | error),
 // [data-testid="image-upload-forget"].
-import type {GalleryMeta} from "../compute/contract.js";
+import {photoAt, photoIndex, type GalleryMeta} from "../shared/gallery-data.js";
 import {rgbCanvas} from "./image-grid.js";
 import {paintSoon} from "./paint-queue.js";
 import {currentUpload, decodePhoto, MAX_PIXELS, PRESHRINK, setCurrentUpload, syncUpload, uploadPixels, UploadError, type UploadedPhoto} from "./upload.js";
@@ -31,17 +31,12 @@ export interface ImagePicker extends HTMLElement {
 /** Index of a photo in the gallery (the reader's upload included), or 0 (the first photo) if it is not there. */
 export function galleryIndex(gallery: GalleryMeta, id: string): number {
   syncUpload(gallery);
-  const i = gallery.images.findIndex((image) => image.id === id);
-  return i < 0 ? 0 : i;
+  return photoIndex(gallery, id);
 }
 
 /** The uint8 RGB pixels (HWC) of gallery photo `index` (the reader's upload: its own pixels). */
 export function photoPixels(gallery: GalleryMeta, pixels: Uint8Array, index: number): Uint8Array {
-  const image = gallery.images[index];
-  const uploaded = image?.uploaded ? uploadPixels(image.id) : undefined;
-  if (uploaded) return uploaded;
-  const n = gallery.size * gallery.size * 3;
-  return pixels.subarray(index * n, (index + 1) * n);
+  return photoAt(gallery, pixels, index, uploadPixels);
 }
 
 export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "Photo"}: {label?: string} = {}): ImagePicker {
