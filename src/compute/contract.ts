@@ -11,40 +11,17 @@
 // the chapters' code uses (tf, model, session, the library: scope.ts), and
 // sends back progress, partial results and the result, typed arrays
 // transferred rather than copied. A newer request cancels the older one.
-import type {ImagenetteClass} from "../lib/weights.js";
 import type {BackendName} from "./backend.js";
 
 // ---------------------------------------------------------------------------
 // Build-time data, as the browser sees it.
 // ---------------------------------------------------------------------------
 
-export interface GalleryImage {
-  /** File name, e.g. ILSVRC2012_val_00009111.JPEG (unique across classes). */
-  id: string;
-  wnid: string;
-  /** True class index (handout order). */
-  label: number;
-  className: string;
-  /** One of the reference images in ../shared/fixtures. */
-  fixture: boolean;
-  /**
-   * Only in the browser: the reader's own photo (src/components/upload.ts),
-   * added to the page's copy of the gallery with label -1 (true class unknown).
-   */
-  uploaded?: boolean;
-}
-
-/** The class name of the reader's uploaded photo: its true class is not known, so no page can say the model is right or wrong. */
-export const UPLOAD_CLASS_NAME = "your photo (true class unknown)";
-/** Ids of uploaded photos: "upload-" and 8 hex digits of a hash of their pixels. */
-export const UPLOAD_ID_PATTERN = /^upload-[0-9a-f]{8}$/;
-
-export interface GalleryMeta {
-  size: number;
-  classes: ImagenetteClass[];
-  selection: string;
-  images: GalleryImage[];
-}
+// The gallery's types and the upload's entry live in src/shared/gallery-data.ts
+// (the loaders, the page and the worker share them); re-exported here for
+// the code that reads the contract.
+export type {GalleryImage, GalleryMeta} from "../shared/gallery-data.js";
+export {UPLOAD_CLASS_NAME, UPLOAD_ID_PATTERN} from "../shared/gallery-data.js";
 
 // ---------------------------------------------------------------------------
 // Where the computation runs, as the badge reports it.
@@ -143,9 +120,17 @@ export interface CrashRequest {
   type: "crash";
 }
 
+/**
+ * A request to the engine itself, not to page code: answered with a result
+ * like a run, but a new engine after a restart does not get it again (the
+ * page asks again if it still wants it).
+ */
+export type ControlRequest = InspectRequest | WarmUpRequest;
+
 /** Tests and benchmarks: what the backend holds (answered with a result: Inspection). */
 export interface InspectRequest {
-  type: "inspect";
+  type: "control";
+  kind: "inspect";
   id: number;
 }
 
@@ -156,7 +141,8 @@ export interface InspectRequest {
  * nothing to compile (CPU backends) or the engine runs on the page.
  */
 export interface WarmUpRequest {
-  type: "warm-up";
+  type: "control";
+  kind: "warm-up";
   id: number;
   /** The chapter's path (e.g. location.pathname) or name. */
   chapter: string;
@@ -185,7 +171,7 @@ export interface Inspection {
   programs: number | null;
 }
 
-export type PageMessage = InitRequest | RunRequest | CancelRequest | PhotoRequest | CrashRequest | InspectRequest | WarmUpRequest;
+export type PageMessage = InitRequest | RunRequest | CancelRequest | PhotoRequest | CrashRequest | ControlRequest;
 
 export interface ReadyMessage {
   type: "ready";
