@@ -41,10 +41,77 @@ export function photoPixels(gallery: GalleryMeta, pixels: Uint8Array, index: num
 
 export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "Photo"}: {label?: string} = {}): ImagePicker {
   syncUpload(gallery);
+  let value = "";
+  const index = () => galleryIndex(gallery, value);
+  const step = (by: number) => choose(gallery.images[(index() + gallery.images.length + by) % gallery.images.length].id);
+  const parts = pickerParts(gallery, label, step);
+  const {root} = parts;
+  const strip = thumbStrip(parts, gallery, pixels, (id) => choose(id));
+  const refresh = () => refreshUpload(parts, gallery, strip);
+  refresh();
+
+  function show(id: string): void {
+    value = showPhoto(parts, gallery, pixels, strip.thumbs, id);
+  }
+
+  function choose(id: string): void {
+    if (id === value) return;
+    show(id);
+    strip.thumbs[index()]?.scrollIntoView({block: "nearest", inline: "nearest"});
+    setView({image: value});
+    root.dispatchEvent(new Event("input", {bubbles: true}));
+  }
+
+  const useFile = uploadHandler(parts.upload, gallery, (photo) => {
+    refresh();
+    if (value === photo.id) show(photo.id); // the same photo again: nothing changes downstream
+    else choose(photo.id);
+  });
+  parts.upload.input.addEventListener("change", () => {
+    const file = parts.upload.input.files?.[0];
+    parts.upload.input.value = ""; // so choosing the same file again fires "change" again
+    void useFile(file);
+  });
+  parts.upload.forget.addEventListener("click", () => {
+    const wasShown = gallery.images[index()]?.uploaded;
+    setCurrentUpload(undefined);
+    refresh();
+    parts.upload.say("idle", "Your photo is forgotten: removed from this page and from this tab's storage.");
+    if (wasShown) choose(gallery.images[0].id);
+    else show(value);
+  });
+  acceptDroppedFiles(root, (files) => void useFile(files[0], files.length > 1 ? ` (${files.length} files were dropped; only the first is used.)` : ""));
+
+  parts.select.addEventListener("change", () => choose(parts.select.value));
+  Object.defineProperty(root, "value", {
+    get: () => value,
+    set: (id: string) => show(id),
+  });
+
+  useKeys("image");
+  show(viewState().image);
+  if (viewState().image !== value) setView({image: value});
+  onViewChange((s, changed) => {
+    if (changed.includes("image") && s.image !== value) choose(s.image);
+  });
+  return root;
+}
+
+/** The picker's elements: the current photo, the class menu, the info line, previous/next, the upload control. */
+interface PickerParts {
+  root: ImagePicker;
+  current: HTMLCanvasElement;
+  select: HTMLSelectElement;
+  /** The menu's group for the reader's photo (in the menu only while there is one). */
+  uploadGroup: HTMLOptGroupElement;
+  info: HTMLElement;
+  upload: UploadControl;
+}
+
+function pickerParts(gallery: GalleryMeta, label: string, step: (by: number) => void): PickerParts {
   const root = document.createElement("div") as unknown as ImagePicker;
   root.className = "image-picker";
   root.dataset.testid = "image-picker";
-
   const head = document.createElement("div");
   head.className = "image-picker__head";
   const current = document.createElement("canvas");
@@ -54,6 +121,27 @@ export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "
   labelEl.className = "image-picker__label";
   const title = document.createElement("span");
   title.textContent = label;
+  const select = classMenu(gallery);
+  const uploadGroup = document.createElement("optgroup");
+  uploadGroup.label = "your photo";
+  labelEl.append(title, select);
+  const info = document.createElement("div");
+  info.className = "image-picker__info";
+  info.dataset.testid = "image-picker-info";
+  const nav = document.createElement("div");
+  nav.className = "image-picker__nav";
+  nav.append(button("← previous", () => step(-1)), button("next →", () => step(1)));
+  const upload = uploadControl();
+  const text = document.createElement("div");
+  text.className = "image-picker__text";
+  text.append(labelEl, info, nav, upload.element);
+  head.append(current, text);
+  root.append(head);
+  return {root, current, select, uploadGroup, info, upload};
+}
+
+/** The gallery's photos by class, as a menu. */
+function classMenu(gallery: GalleryMeta): HTMLSelectElement {
   const select = document.createElement("select");
   for (const c of gallery.classes) {
     const group = document.createElement("optgroup");
@@ -66,96 +154,86 @@ export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "
     }
     if (group.childElementCount) select.append(group);
   }
-  const uploadGroup = document.createElement("optgroup");
-  uploadGroup.label = "your photo";
-  labelEl.append(title, select);
-  const info = document.createElement("div");
-  info.className = "image-picker__info";
-  info.dataset.testid = "image-picker-info";
-  const nav = document.createElement("div");
-  nav.className = "image-picker__nav";
-  const prev = button("← previous", () => choose(gallery.images[(index() + gallery.images.length - 1) % gallery.images.length].id));
-  const next = button("next →", () => choose(gallery.images[(index() + 1) % gallery.images.length].id));
-  nav.append(prev, next);
-  const upload = uploadControl();
-  const text = document.createElement("div");
-  text.className = "image-picker__text";
-  text.append(labelEl, info, nav, upload.element);
-  head.append(current, text);
+  return select;
+}
 
-  const strip = document.createElement("div");
-  strip.className = "image-picker__strip";
-  strip.setAttribute("role", "listbox");
-  strip.setAttribute("aria-label", "gallery photos");
+/** The strip of thumbnails (indexed like gallery.images); `add(i)` appends photo i's. */
+interface ThumbStrip {
+  thumbs: HTMLButtonElement[];
+  add(i: number): void;
+}
+
+function thumbStrip(parts: PickerParts, gallery: GalleryMeta, pixels: Uint8Array, choose: (id: string) => void): ThumbStrip {
+  const element = document.createElement("div");
+  element.className = "image-picker__strip";
+  element.setAttribute("role", "listbox");
+  element.setAttribute("aria-label", "gallery photos");
   const thumbs: HTMLButtonElement[] = [];
-  const addThumb = (i: number) => {
+  const add = (i: number) => {
     const id = gallery.images[i].id;
     const b = thumbButton(gallery, pixels, i);
     b.dataset.testid = "image-picker-thumb";
     b.setAttribute("role", "option");
     b.addEventListener("click", () => choose(id));
-    strip.append(b);
+    element.append(b);
     thumbs[i] = b;
   };
   gallery.images.forEach((image, i) => {
-    if (!image.uploaded) addThumb(i);
+    if (!image.uploaded) add(i);
   });
-  root.append(head, strip);
+  parts.root.append(element);
+  return {thumbs, add};
+}
 
-  /** Menu entry and thumbnail of the current upload (the last gallery entry), after an upload or a "forget". */
-  function refreshUpload(): void {
-    const last = thumbs[thumbs.length - 1];
-    if (last?.classList.contains("image-picker__thumb--upload")) {
-      last.remove();
-      thumbs.pop();
-    }
-    uploadGroup.replaceChildren();
-    uploadGroup.remove();
-    const at = syncUpload(gallery);
-    const photo = currentUpload();
-    upload.forget.hidden = !photo;
-    if (!photo || at < 0) return;
-    const option = document.createElement("option");
-    option.value = photo.id;
-    option.textContent = `your photo · ${photo.name || photo.id}`;
-    uploadGroup.append(option);
-    select.append(uploadGroup);
-    addThumb(at);
-    thumbs[at].classList.add("image-picker__thumb--upload");
+/** Menu entry and thumbnail of the current upload (the last gallery entry), after an upload or a "forget". */
+function refreshUpload({select, uploadGroup, upload}: PickerParts, gallery: GalleryMeta, strip: ThumbStrip): void {
+  const {thumbs} = strip;
+  const last = thumbs[thumbs.length - 1];
+  if (last?.classList.contains("image-picker__thumb--upload")) {
+    last.remove();
+    thumbs.pop();
   }
-  refreshUpload();
+  uploadGroup.replaceChildren();
+  uploadGroup.remove();
+  const at = syncUpload(gallery);
+  const photo = currentUpload();
+  upload.forget.hidden = !photo;
+  if (!photo || at < 0) return;
+  const option = document.createElement("option");
+  option.value = photo.id;
+  option.textContent = `your photo · ${photo.name || photo.id}`;
+  uploadGroup.append(option);
+  select.append(uploadGroup);
+  strip.add(at);
+  thumbs[at].classList.add("image-picker__thumb--upload");
+}
 
-  let value = "";
-  const index = () => galleryIndex(gallery, value);
+/** Shows photo `id` (the first photo if it is not in the gallery) as the current one; returns the id shown. */
+function showPhoto({root, select, current, info}: PickerParts, gallery: GalleryMeta, pixels: Uint8Array, thumbs: HTMLButtonElement[], id: string): string {
+  const i = galleryIndex(gallery, id);
+  const image = gallery.images[i];
+  root.dataset.value = image.id;
+  select.value = image.id;
+  drawPhoto(current, photoPixels(gallery, pixels, i), gallery.size);
+  const photo = image.uploaded ? currentUpload() : undefined;
+  info.textContent = photo
+    ? `true class: unknown (your photo${photo.name ? ` “${photo.name}”` : ""}, ${photo.width} × ${photo.height} pixels)`
+    : `true class: ${image.className}`;
+  thumbs.forEach((t, k) => {
+    t.classList.toggle("image-picker__thumb--selected", k === i);
+    t.setAttribute("aria-selected", String(k === i));
+  });
+  return image.id;
+}
 
-  function show(id: string): void {
-    const i = galleryIndex(gallery, id);
-    value = gallery.images[i].id;
-    root.dataset.value = value;
-    select.value = value;
-    drawPhoto(current, photoPixels(gallery, pixels, i), gallery.size);
-    const image = gallery.images[i];
-    const photo = image.uploaded ? currentUpload() : undefined;
-    info.textContent = photo
-      ? `true class: unknown (your photo${photo.name ? ` “${photo.name}”` : ""}, ${photo.width} × ${photo.height} pixels)`
-      : `true class: ${image.className}`;
-    thumbs.forEach((t, k) => {
-      t.classList.toggle("image-picker__thumb--selected", k === i);
-      t.setAttribute("aria-selected", String(k === i));
-    });
-  }
-
-  function choose(id: string): void {
-    if (id === value) return;
-    show(id);
-    thumbs[index()]?.scrollIntoView({block: "nearest", inline: "nearest"});
-    setView({image: value});
-    root.dispatchEvent(new Event("input", {bubbles: true}));
-  }
-
-  // ---- The reader's own photo ----
+/**
+ * What happens to a file the reader picks or drops: decoded (upload.ts),
+ * made the current upload, and handed to `use`; a message says how it went.
+ * Of overlapping attempts only the last one counts.
+ */
+function uploadHandler(upload: UploadControl, gallery: GalleryMeta, use: (photo: UploadedPhoto) => void): (file: File | undefined, extra?: string) => Promise<void> {
   let attempt = 0;
-  async function useFile(file: File | undefined, extra = ""): Promise<void> {
+  return async (file, extra = "") => {
     if (!file) {
       upload.say("error", "Drop an image file (a link or text from another page cannot be used: save the image first).");
       return;
@@ -173,28 +251,16 @@ export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "
     }
     if (mine !== attempt) return;
     const stored = setCurrentUpload(photo);
-    refreshUpload();
     const done = `Now showing your photo “${photo.name || photo.id}” (${photo.width} × ${photo.height}${photo.format ? ` ${photo.format}` : ""}), resized with pad to ${gallery.size} × ${gallery.size}`;
     const notes = photo.notes.length ? `: ${photo.notes.join("; ")}.` : ".";
     const keep = stored ? "" : " This browser would not store it, so the other chapters will not open on it.";
     upload.say("ok", done + notes + extra + keep);
-    if (value === photo.id) show(photo.id); // the same photo again: nothing changes downstream
-    else choose(photo.id);
-  }
-  upload.input.addEventListener("change", () => {
-    const file = upload.input.files?.[0];
-    upload.input.value = ""; // so choosing the same file again fires "change" again
-    void useFile(file);
-  });
-  upload.forget.addEventListener("click", () => {
-    const wasShown = gallery.images[index()]?.uploaded;
-    setCurrentUpload(undefined);
-    refreshUpload();
-    upload.say("idle", "Your photo is forgotten: removed from this page and from this tab's storage.");
-    if (wasShown) choose(gallery.images[0].id);
-    else show(value);
-  });
-  // Drop a file anywhere on the picker.
+    use(photo);
+  };
+}
+
+/** Files dropped anywhere on `root` go to `onFiles`; the element is marked while files are dragged over it. */
+function acceptDroppedFiles(root: HTMLElement, onFiles: (files: File[]) => void): void {
   let depth = 0;
   const hasFiles = (e: DragEvent) => [...(e.dataTransfer?.types ?? [])].includes("Files");
   root.addEventListener("dragenter", (e) => {
@@ -216,24 +282,11 @@ export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "
     e.preventDefault();
     depth = 0;
     root.classList.remove("image-picker--drop");
-    const files = [...(e.dataTransfer?.files ?? [])];
-    void useFile(files[0], files.length > 1 ? ` (${files.length} files were dropped; only the first is used.)` : "");
+    onFiles([...(e.dataTransfer?.files ?? [])]);
   });
-
-  select.addEventListener("change", () => choose(select.value));
-  Object.defineProperty(root, "value", {
-    get: () => value,
-    set: (id: string) => show(id),
-  });
-
-  useKeys("image");
-  show(viewState().image);
-  if (viewState().image !== value) setView({image: value});
-  onViewChange((s, changed) => {
-    if (changed.includes("image") && s.image !== value) choose(s.image);
-  });
-  return root;
 }
+
+type UploadControl = ReturnType<typeof uploadControl>;
 
 /** The upload part of the picker: the file button, what happens to the photo, and a status line. */
 function uploadControl() {
