@@ -12,6 +12,7 @@
 // times slower than the wasm backend. Why each earlier backend was skipped is
 // kept for the badge.
 import * as tf from "@tensorflow/tfjs";
+import {IN_WORKER_UNAVAILABLE} from "./contract.js";
 
 export type BackendName = "webgpu" | "webgl" | "wasm" | "cpu";
 
@@ -108,8 +109,7 @@ export interface PageApis {
   webgpu: boolean;
 }
 
-/** The reason a GPU backend gets when a worker lacks what it needs (the page may still have it: client.ts). */
-export const IN_WORKER_UNAVAILABLE = "not available in a worker in this browser";
+export {IN_WORKER_UNAVAILABLE};
 
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render driver/i;
 

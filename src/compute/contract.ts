@@ -36,6 +36,12 @@ export interface BackendReport {
   ms: number;
 }
 
+/**
+ * The reason a GPU backend gets when a worker lacks what it needs (backend.ts);
+ * the page may still have it, and then runs the engine itself (worker-host.ts).
+ */
+export const IN_WORKER_UNAVAILABLE = "not available in a worker in this browser";
+
 export interface ComputeReport {
   backend: BackendReport;
   /** "worker": a dedicated worker; "page": the page's main thread (a fallback, see `why`). */

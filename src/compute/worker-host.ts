@@ -12,8 +12,7 @@
 // - A worker that crashes (an uncaught error, out of memory) is ended and the
 //   client is told (`stopped`); the next `ready()` starts a new one. So does
 //   `restart(why)`, which the client calls to stop a runaway request.
-import type {ComputeFiles, ComputeReport, PageMessage, WorkerMessage} from "./contract.js";
-import {IN_WORKER_UNAVAILABLE} from "./backend.js";
+import {IN_WORKER_UNAVAILABLE, type ComputeFiles, type ComputeReport, type PageMessage, type WorkerMessage} from "./contract.js";
 import type {IsolationState} from "./isolation.js";
 
 /** The engine as the client sees it: a place to post messages to, and a way to end it. */
