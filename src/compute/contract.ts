@@ -1,7 +1,7 @@
-// The contract of the compute service: what build-time data looks like to the
-// browser (the gallery), and the messages between a page and its compute
-// worker. Pages and components import these types; the worker implements
-// them (engine.ts); the loaders in src/data produce the gallery to this shape.
+// The contract of the compute service: the messages between a page and its
+// compute worker, and what the worker reports. Pages and components import
+// these types; the worker implements them (engine.ts). The gallery's shape,
+// which the loaders in src/data produce, is src/shared/gallery-data.ts.
 //
 // The service in one paragraph: a page's live figures describe their
 // computation as a plain function, `compute(params, {signal, onProgress,
