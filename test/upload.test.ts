@@ -1,4 +1,4 @@
-// The reader's own photo, Node side (issue #6): the pure steps of
+// The reader's own photo, Node side: the pure steps of
 // src/components/upload.ts and the resize-with-pad it shares with the build's
 // loader. The browser side (decoding, the picker, the pages) is
 // test/e2e/upload.test.ts.
@@ -310,5 +310,44 @@ describe("the upload as a gallery entry (what the pages see)", () => {
     const p = photo();
     expect(upload.setCurrentUpload(p)).toBe(false);
     expect(picker.galleryIndex(g, p.id)).toBe(2);
+  });
+});
+
+describe("the gallery's upload entry: one implementation for the page and the compute worker", () => {
+  const base = (): GalleryMeta => ({size: 2, classes: [{index: 0, wnid: "n0", name: "tench"}] as GalleryMeta["classes"], selection: "", images: [
+    {id: "a.JPEG", wnid: "n0", label: 0, className: "tench", fixture: false},
+    {id: "b.JPEG", wnid: "n0", label: 0, className: "tench", fixture: false},
+  ]});
+
+  it("withUpload adds, replaces and removes the upload as the last entry, and returns the same array when nothing changes", async () => {
+    const {withUpload, uploadEntry} = await import("../src/shared/gallery-data.js");
+    const g = base();
+    const one = withUpload(g.images, "upload-0000000a");
+    expect(one).not.toBe(g.images);
+    expect(one.map((im) => im.id)).toEqual(["a.JPEG", "b.JPEG", "upload-0000000a"]);
+    expect(one[2]).toEqual(uploadEntry("upload-0000000a"));
+    expect(one[2]).toEqual({id: "upload-0000000a", wnid: "", label: -1, className: UPLOAD_CLASS_NAME, fixture: false, uploaded: true});
+    expect(withUpload(one, "upload-0000000a")).toBe(one);
+    const two = withUpload(one, "upload-0000000b");
+    expect(two.map((im) => im.id)).toEqual(["a.JPEG", "b.JPEG", "upload-0000000b"]);
+    const none = withUpload(two, undefined);
+    expect(none.map((im) => im.id)).toEqual(["a.JPEG", "b.JPEG"]);
+    expect(withUpload(none, undefined)).toBe(none);
+    expect(g.images).toHaveLength(2); // pure: the input is untouched
+  });
+
+  it("photoIndex and photoAt: an unknown id is the first photo; an upload has its own pixels, the others their slice", async () => {
+    const {photoAt, photoIndex, withUpload} = await import("../src/shared/gallery-data.js");
+    const g = base();
+    g.images = [...withUpload(g.images, "upload-0000000a")];
+    const galleryPixels = Uint8Array.from({length: 2 * 12}, (_, i) => i);
+    const own = new Uint8Array(12).fill(99);
+    const uploads = (id: string) => (id === "upload-0000000a" ? own : undefined);
+    expect(photoIndex(g, "b.JPEG")).toBe(1);
+    expect(photoIndex(g, "upload-0000000a")).toBe(2);
+    expect(photoIndex(g, "missing")).toBe(0);
+    expect(photoAt(g, galleryPixels, 1, uploads)).toEqual(galleryPixels.subarray(12, 24));
+    expect(photoAt(g, galleryPixels, 2, uploads)).toBe(own);
+    expect(photoAt(g, galleryPixels, 0, uploads)[0]).toBe(0);
   });
 });

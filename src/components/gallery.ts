@@ -3,7 +3,7 @@
 // timing line. Test hooks: [data-testid="gallery-item"] with data-id (file
 // name), data-label and data-predicted (class indices);
 // [data-testid="gallery-accuracy"] and [data-testid="first-prediction"].
-import type {GalleryMeta} from "../compute/contract.js";
+import type {GalleryMeta} from "../shared/gallery-data.js";
 import {imageCard, imageGrid, rgbCanvas} from "./image-grid.js";
 
 export type {GalleryMeta};

@@ -16,10 +16,11 @@
 // (the file input), [data-testid="image-upload-drop"] (the drop zone),
 // [data-testid="image-upload-message"] (data-state: idle | working | ok | error),
 // [data-testid="image-upload-forget"].
-import type {GalleryMeta} from "../compute/contract.js";
+import {photoAt, photoIndex, type GalleryMeta} from "../shared/gallery-data.js";
 import {rgbCanvas} from "./image-grid.js";
 import {paintSoon} from "./paint-queue.js";
-import {currentUpload, decodePhoto, MAX_PIXELS, PRESHRINK, setCurrentUpload, syncUpload, uploadPixels, UploadError, type UploadedPhoto} from "./upload.js";
+import {currentUpload, setCurrentUpload, syncUpload, uploadPixels} from "./upload.js";
+import {acceptDroppedFiles, uploadControl, uploadHandler, type UploadControl} from "./upload-control.js";
 import {onViewChange, setView, useKeys, viewState} from "./view-state.js";
 
 const THUMB = 56;
@@ -31,201 +32,58 @@ export interface ImagePicker extends HTMLElement {
 /** Index of a photo in the gallery (the reader's upload included), or 0 (the first photo) if it is not there. */
 export function galleryIndex(gallery: GalleryMeta, id: string): number {
   syncUpload(gallery);
-  const i = gallery.images.findIndex((image) => image.id === id);
-  return i < 0 ? 0 : i;
+  return photoIndex(gallery, id);
 }
 
 /** The uint8 RGB pixels (HWC) of gallery photo `index` (the reader's upload: its own pixels). */
 export function photoPixels(gallery: GalleryMeta, pixels: Uint8Array, index: number): Uint8Array {
-  const image = gallery.images[index];
-  const uploaded = image?.uploaded ? uploadPixels(image.id) : undefined;
-  if (uploaded) return uploaded;
-  const n = gallery.size * gallery.size * 3;
-  return pixels.subarray(index * n, (index + 1) * n);
+  return photoAt(gallery, pixels, index, uploadPixels);
 }
 
 export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "Photo"}: {label?: string} = {}): ImagePicker {
   syncUpload(gallery);
-  const root = document.createElement("div") as unknown as ImagePicker;
-  root.className = "image-picker";
-  root.dataset.testid = "image-picker";
-
-  const head = document.createElement("div");
-  head.className = "image-picker__head";
-  const current = document.createElement("canvas");
-  current.className = "image-picker__current";
-  current.width = current.height = gallery.size;
-  const labelEl = document.createElement("label");
-  labelEl.className = "image-picker__label";
-  const title = document.createElement("span");
-  title.textContent = label;
-  const select = document.createElement("select");
-  for (const c of gallery.classes) {
-    const group = document.createElement("optgroup");
-    group.label = c.name;
-    for (const image of gallery.images.filter((im) => im.label === c.index && !im.uploaded)) {
-      const option = document.createElement("option");
-      option.value = image.id;
-      option.textContent = `${c.name} · ${image.id.replace(/^ILSVRC2012_val_0*/, "#").replace(/\.JPEG$/i, "")}`;
-      group.append(option);
-    }
-    if (group.childElementCount) select.append(group);
-  }
-  const uploadGroup = document.createElement("optgroup");
-  uploadGroup.label = "your photo";
-  labelEl.append(title, select);
-  const info = document.createElement("div");
-  info.className = "image-picker__info";
-  info.dataset.testid = "image-picker-info";
-  const nav = document.createElement("div");
-  nav.className = "image-picker__nav";
-  const prev = button("← previous", () => choose(gallery.images[(index() + gallery.images.length - 1) % gallery.images.length].id));
-  const next = button("next →", () => choose(gallery.images[(index() + 1) % gallery.images.length].id));
-  nav.append(prev, next);
-  const upload = uploadControl();
-  const text = document.createElement("div");
-  text.className = "image-picker__text";
-  text.append(labelEl, info, nav, upload.element);
-  head.append(current, text);
-
-  const strip = document.createElement("div");
-  strip.className = "image-picker__strip";
-  strip.setAttribute("role", "listbox");
-  strip.setAttribute("aria-label", "gallery photos");
-  const thumbs: HTMLButtonElement[] = [];
-  const addThumb = (i: number) => {
-    const id = gallery.images[i].id;
-    const b = thumbButton(gallery, pixels, i);
-    b.dataset.testid = "image-picker-thumb";
-    b.setAttribute("role", "option");
-    b.addEventListener("click", () => choose(id));
-    strip.append(b);
-    thumbs[i] = b;
-  };
-  gallery.images.forEach((image, i) => {
-    if (!image.uploaded) addThumb(i);
-  });
-  root.append(head, strip);
-
-  /** Menu entry and thumbnail of the current upload (the last gallery entry), after an upload or a "forget". */
-  function refreshUpload(): void {
-    const last = thumbs[thumbs.length - 1];
-    if (last?.classList.contains("image-picker__thumb--upload")) {
-      last.remove();
-      thumbs.pop();
-    }
-    uploadGroup.replaceChildren();
-    uploadGroup.remove();
-    const at = syncUpload(gallery);
-    const photo = currentUpload();
-    upload.forget.hidden = !photo;
-    if (!photo || at < 0) return;
-    const option = document.createElement("option");
-    option.value = photo.id;
-    option.textContent = `your photo · ${photo.name || photo.id}`;
-    uploadGroup.append(option);
-    select.append(uploadGroup);
-    addThumb(at);
-    thumbs[at].classList.add("image-picker__thumb--upload");
-  }
-  refreshUpload();
-
   let value = "";
   const index = () => galleryIndex(gallery, value);
+  const step = (by: number) => choose(gallery.images[(index() + gallery.images.length + by) % gallery.images.length].id);
+  const parts = pickerParts(gallery, label, step);
+  const {root} = parts;
+  const strip = thumbStrip(parts, gallery, pixels, (id) => choose(id));
+  const refresh = () => refreshUpload(parts, gallery, strip);
+  refresh();
 
   function show(id: string): void {
-    const i = galleryIndex(gallery, id);
-    value = gallery.images[i].id;
-    root.dataset.value = value;
-    select.value = value;
-    drawPhoto(current, photoPixels(gallery, pixels, i), gallery.size);
-    const image = gallery.images[i];
-    const photo = image.uploaded ? currentUpload() : undefined;
-    info.textContent = photo
-      ? `true class: unknown (your photo${photo.name ? ` “${photo.name}”` : ""}, ${photo.width} × ${photo.height} pixels)`
-      : `true class: ${image.className}`;
-    thumbs.forEach((t, k) => {
-      t.classList.toggle("image-picker__thumb--selected", k === i);
-      t.setAttribute("aria-selected", String(k === i));
-    });
+    value = showPhoto(parts, gallery, pixels, strip.thumbs, id);
   }
 
   function choose(id: string): void {
     if (id === value) return;
     show(id);
-    thumbs[index()]?.scrollIntoView({block: "nearest", inline: "nearest"});
+    strip.thumbs[index()]?.scrollIntoView({block: "nearest", inline: "nearest"});
     setView({image: value});
     root.dispatchEvent(new Event("input", {bubbles: true}));
   }
 
-  // ---- The reader's own photo ----
-  let attempt = 0;
-  async function useFile(file: File | undefined, extra = ""): Promise<void> {
-    if (!file) {
-      upload.say("error", "Drop an image file (a link or text from another page cannot be used: save the image first).");
-      return;
-    }
-    const mine = ++attempt;
-    upload.say("working", `Reading ${file.name ? `“${file.name}”` : "the file"} in your browser…`);
-    let photo: UploadedPhoto;
-    try {
-      photo = await decodePhoto(file);
-    } catch (e) {
-      if (mine !== attempt) return;
-      const message = e instanceof UploadError ? e.message : `${file.name ? `“${file.name}”` : "The file"} could not be read as an image (${e instanceof Error ? e.message : String(e)}).`;
-      upload.say("error", `${message} The photo shown is unchanged.`);
-      return;
-    }
-    if (mine !== attempt) return;
-    const stored = setCurrentUpload(photo);
-    refreshUpload();
-    const done = `Now showing your photo “${photo.name || photo.id}” (${photo.width} × ${photo.height}${photo.format ? ` ${photo.format}` : ""}), resized with pad to ${gallery.size} × ${gallery.size}`;
-    const notes = photo.notes.length ? `: ${photo.notes.join("; ")}.` : ".";
-    const keep = stored ? "" : " This browser would not store it, so the other chapters will not open on it.";
-    upload.say("ok", done + notes + extra + keep);
+  const useFile = uploadHandler(parts.upload, gallery, (photo) => {
+    refresh();
     if (value === photo.id) show(photo.id); // the same photo again: nothing changes downstream
     else choose(photo.id);
-  }
-  upload.input.addEventListener("change", () => {
-    const file = upload.input.files?.[0];
-    upload.input.value = ""; // so choosing the same file again fires "change" again
+  });
+  parts.upload.input.addEventListener("change", () => {
+    const file = parts.upload.input.files?.[0];
+    parts.upload.input.value = ""; // so choosing the same file again fires "change" again
     void useFile(file);
   });
-  upload.forget.addEventListener("click", () => {
+  parts.upload.forget.addEventListener("click", () => {
     const wasShown = gallery.images[index()]?.uploaded;
     setCurrentUpload(undefined);
-    refreshUpload();
-    upload.say("idle", "Your photo is forgotten: removed from this page and from this tab's storage.");
+    refresh();
+    parts.upload.say("idle", "Your photo is forgotten: removed from this page and from this tab's storage.");
     if (wasShown) choose(gallery.images[0].id);
     else show(value);
   });
-  // Drop a file anywhere on the picker.
-  let depth = 0;
-  const hasFiles = (e: DragEvent) => [...(e.dataTransfer?.types ?? [])].includes("Files");
-  root.addEventListener("dragenter", (e) => {
-    if (!hasFiles(e)) return;
-    e.preventDefault();
-    depth++;
-    root.classList.add("image-picker--drop");
-  });
-  root.addEventListener("dragover", (e) => {
-    if (!hasFiles(e)) return;
-    e.preventDefault();
-    if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
-  });
-  root.addEventListener("dragleave", () => {
-    depth = Math.max(0, depth - 1);
-    if (!depth) root.classList.remove("image-picker--drop");
-  });
-  root.addEventListener("drop", (e) => {
-    e.preventDefault();
-    depth = 0;
-    root.classList.remove("image-picker--drop");
-    const files = [...(e.dataTransfer?.files ?? [])];
-    void useFile(files[0], files.length > 1 ? ` (${files.length} files were dropped; only the first is used.)` : "");
-  });
+  acceptDroppedFiles(root, (files) => void useFile(files[0], files.length > 1 ? ` (${files.length} files were dropped; only the first is used.)` : ""));
 
-  select.addEventListener("change", () => choose(select.value));
+  parts.select.addEventListener("change", () => choose(parts.select.value));
   Object.defineProperty(root, "value", {
     get: () => value,
     set: (id: string) => show(id),
@@ -240,63 +98,133 @@ export function imagePicker(gallery: GalleryMeta, pixels: Uint8Array, {label = "
   return root;
 }
 
-/** The upload part of the picker: the file button, what happens to the photo, and a status line. */
-function uploadControl() {
-  const element = document.createElement("div");
-  element.className = "image-picker__upload";
-  element.dataset.testid = "image-upload-drop";
-  const row = document.createElement("div");
-  row.className = "image-picker__upload-row";
-  const pick = document.createElement("label");
-  pick.className = "image-picker__upload-button";
-  const input = document.createElement("input");
-  input.type = "file";
-  input.accept = "image/*";
-  input.dataset.testid = "image-upload-input";
-  pick.append(input, "Use your own photo…");
-  const hint = document.createElement("span");
-  hint.className = "image-picker__upload-hint";
-  hint.textContent = "or drop an image file here. It stays in your browser.";
-  const forget = document.createElement("button");
-  forget.type = "button";
-  forget.textContent = "forget my photo";
-  forget.dataset.testid = "image-upload-forget";
-  forget.hidden = true;
-  row.append(pick, hint, forget);
+/** The picker's elements: the current photo, the class menu, the info line, previous/next, the upload control. */
+interface PickerParts {
+  root: ImagePicker;
+  current: HTMLCanvasElement;
+  select: HTMLSelectElement;
+  /** The menu's group for the reader's photo (in the menu only while there is one). */
+  uploadGroup: HTMLOptGroupElement;
+  info: HTMLElement;
+  upload: UploadControl;
+}
 
-  const details = document.createElement("details");
-  details.className = "image-picker__upload-details";
-  const summary = document.createElement("summary");
-  summary.textContent = "What happens to your photo";
-  const list = document.createElement("ul");
-  for (const line of [
-    "It never leaves your browser: it is decoded and resized on this device, and the page sends no request with it. It is kept in this tab's session storage, so the other chapters open on it, until you close the tab or press “forget my photo”.",
-    `It is resized with padding to 224 × 224 by the same code that prepared the gallery (TensorFlow's resize_with_pad): longer side 224 pixels, black bands on the shorter one. A photo larger than ${PRESHRINK} pixels is first shrunk smoothly by the browser to ${PRESHRINK}, because resize_with_pad does not smooth and would alias over larger factors.`,
-    "Transparent parts become black, the same black as the padding, the occlusion patches and the deleted pixels: to the methods, black is “nothing there”.",
-    "An animated image gives its first frame. Grayscale, CMYK, 16-bit and colour-profiled images become ordinary 8-bit RGB, as your browser displays them, and the photo is turned upright as your photo viewer shows it (EXIF orientation).",
-    `Accepted: whatever your browser can show (JPEG, PNG, GIF, WebP, BMP, AVIF), up to ${MAX_PIXELS / 1e6} megapixels and 100 MB. Anything else gets a message and the photo shown does not change.`,
-    "The model knows only its ten classes, and the true class of your photo is unknown: the chapters show what the model predicts and why, but cannot say whether it is right.",
-  ]) {
-    const li = document.createElement("li");
-    li.textContent = line;
-    list.append(li);
+function pickerParts(gallery: GalleryMeta, label: string, step: (by: number) => void): PickerParts {
+  const root = document.createElement("div") as unknown as ImagePicker;
+  root.className = "image-picker";
+  root.dataset.testid = "image-picker";
+  const head = document.createElement("div");
+  head.className = "image-picker__head";
+  const current = document.createElement("canvas");
+  current.className = "image-picker__current";
+  current.width = current.height = gallery.size;
+  const labelEl = document.createElement("label");
+  labelEl.className = "image-picker__label";
+  const title = document.createElement("span");
+  title.textContent = label;
+  const select = classMenu(gallery);
+  const uploadGroup = document.createElement("optgroup");
+  uploadGroup.label = "your photo";
+  labelEl.append(title, select);
+  const info = document.createElement("div");
+  info.className = "image-picker__info";
+  info.dataset.testid = "image-picker-info";
+  const nav = document.createElement("div");
+  nav.className = "image-picker__nav";
+  nav.append(button("← previous", () => step(-1)), button("next →", () => step(1)));
+  const upload = uploadControl();
+  const text = document.createElement("div");
+  text.className = "image-picker__text";
+  text.append(labelEl, info, nav, upload.element);
+  head.append(current, text);
+  root.append(head);
+  return {root, current, select, uploadGroup, info, upload};
+}
+
+/** The gallery's photos by class, as a menu. */
+function classMenu(gallery: GalleryMeta): HTMLSelectElement {
+  const select = document.createElement("select");
+  for (const c of gallery.classes) {
+    const group = document.createElement("optgroup");
+    group.label = c.name;
+    for (const image of gallery.images.filter((im) => im.label === c.index && !im.uploaded)) {
+      const option = document.createElement("option");
+      option.value = image.id;
+      option.textContent = `${c.name} · ${image.id.replace(/^ILSVRC2012_val_0*/, "#").replace(/\.JPEG$/i, "")}`;
+      group.append(option);
+    }
+    if (group.childElementCount) select.append(group);
   }
-  details.append(summary, list);
+  return select;
+}
 
-  const message = document.createElement("p");
-  message.className = "image-picker__upload-message";
-  message.dataset.testid = "image-upload-message";
-  message.dataset.state = "idle";
-  message.setAttribute("role", "status");
-  message.setAttribute("aria-live", "polite");
-  element.append(row, message, details);
+/** The strip of thumbnails (indexed like gallery.images); `add(i)` appends photo i's. */
+interface ThumbStrip {
+  thumbs: HTMLButtonElement[];
+  add(i: number): void;
+}
 
-  const say = (state: "idle" | "working" | "ok" | "error", text: string) => {
-    message.dataset.state = state;
-    message.textContent = text;
-    input.disabled = state === "working";
+function thumbStrip(parts: PickerParts, gallery: GalleryMeta, pixels: Uint8Array, choose: (id: string) => void): ThumbStrip {
+  const element = document.createElement("div");
+  element.className = "image-picker__strip";
+  element.setAttribute("role", "listbox");
+  element.setAttribute("aria-label", "gallery photos");
+  const thumbs: HTMLButtonElement[] = [];
+  const add = (i: number) => {
+    const id = gallery.images[i].id;
+    const b = thumbButton(gallery, pixels, i);
+    b.dataset.testid = "image-picker-thumb";
+    b.setAttribute("role", "option");
+    b.addEventListener("click", () => choose(id));
+    element.append(b);
+    thumbs[i] = b;
   };
-  return {element, input, forget, say};
+  gallery.images.forEach((image, i) => {
+    if (!image.uploaded) add(i);
+  });
+  parts.root.append(element);
+  return {thumbs, add};
+}
+
+/** Menu entry and thumbnail of the current upload (the last gallery entry), after an upload or a "forget". */
+function refreshUpload({select, uploadGroup, upload}: PickerParts, gallery: GalleryMeta, strip: ThumbStrip): void {
+  const {thumbs} = strip;
+  const last = thumbs[thumbs.length - 1];
+  if (last?.classList.contains("image-picker__thumb--upload")) {
+    last.remove();
+    thumbs.pop();
+  }
+  uploadGroup.replaceChildren();
+  uploadGroup.remove();
+  const at = syncUpload(gallery);
+  const photo = currentUpload();
+  upload.forget.hidden = !photo;
+  if (!photo || at < 0) return;
+  const option = document.createElement("option");
+  option.value = photo.id;
+  option.textContent = `your photo · ${photo.name || photo.id}`;
+  uploadGroup.append(option);
+  select.append(uploadGroup);
+  strip.add(at);
+  thumbs[at].classList.add("image-picker__thumb--upload");
+}
+
+/** Shows photo `id` (the first photo if it is not in the gallery) as the current one; returns the id shown. */
+function showPhoto({root, select, current, info}: PickerParts, gallery: GalleryMeta, pixels: Uint8Array, thumbs: HTMLButtonElement[], id: string): string {
+  const i = galleryIndex(gallery, id);
+  const image = gallery.images[i];
+  root.dataset.value = image.id;
+  select.value = image.id;
+  drawPhoto(current, photoPixels(gallery, pixels, i), gallery.size);
+  const photo = image.uploaded ? currentUpload() : undefined;
+  info.textContent = photo
+    ? `true class: unknown (your photo${photo.name ? ` “${photo.name}”` : ""}, ${photo.width} × ${photo.height} pixels)`
+    : `true class: ${image.className}`;
+  thumbs.forEach((t, k) => {
+    t.classList.toggle("image-picker__thumb--selected", k === i);
+    t.setAttribute("aria-selected", String(k === i));
+  });
+  return image.id;
 }
 
 export interface ImageSetPicker extends HTMLElement {

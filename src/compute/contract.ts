@@ -1,7 +1,7 @@
-// The contract of the compute service: what build-time data looks like to the
-// browser (the gallery), and the messages between a page and its compute
-// worker. Pages and components import these types; the worker implements
-// them (engine.ts); the loaders in src/data produce the gallery to this shape.
+// The contract of the compute service: the messages between a page and its
+// compute worker, and what the worker reports. Pages and components import
+// these types; the worker implements them (engine.ts). The gallery's shape,
+// which the loaders in src/data produce, is src/shared/gallery-data.ts.
 //
 // The service in one paragraph: a page's live figures describe their
 // computation as a plain function, `compute(params, {signal, onProgress,
@@ -12,49 +12,26 @@
 // the model, the library: WorkerScope, scope.ts), and sends back progress,
 // partial results and the result, typed arrays transferred rather than
 // copied. A newer request cancels the older one.
-import type {ImagenetteClass} from "../lib/weights.js";
 import type {BackendName} from "./backend.js";
 
 // ---------------------------------------------------------------------------
 // Build-time data, as the browser sees it.
 // ---------------------------------------------------------------------------
 
-export interface GalleryImage {
-  /** File name, e.g. ILSVRC2012_val_00009111.JPEG (unique across classes). */
-  id: string;
-  wnid: string;
-  /** True class index (handout order). */
-  label: number;
-  className: string;
-  /** One of the reference images in ../shared/fixtures. */
-  fixture: boolean;
-  /**
-   * Only in the browser: the reader's own photo (src/components/upload.ts),
-   * added to the page's copy of the gallery with label -1 (true class unknown).
-   */
-  uploaded?: boolean;
-}
-
-/** The class name of the reader's uploaded photo: its true class is not known, so no page can say the model is right or wrong. */
-export const UPLOAD_CLASS_NAME = "your photo (true class unknown)";
-/** Ids of uploaded photos: "upload-" and 8 hex digits of a hash of their pixels. */
-export const UPLOAD_ID_PATTERN = /^upload-[0-9a-f]{8}$/;
-
-export interface GalleryMeta {
-  size: number;
-  classes: ImagenetteClass[];
-  selection: string;
-  images: GalleryImage[];
-}
+// The gallery's types and the upload's entry live in src/shared/gallery-data.ts
+// (the loaders, the page and the worker share them); re-exported here for
+// the code that reads the contract.
+export type {GalleryImage, GalleryMeta} from "../shared/gallery-data.js";
+export {UPLOAD_CLASS_NAME, UPLOAD_ID_PATTERN} from "../shared/gallery-data.js";
 
 // ---------------------------------------------------------------------------
 // Where the computation runs, as the badge reports it.
 // ---------------------------------------------------------------------------
 
 /**
- * The reason a GPU backend gets when a worker lacks what it needs (the page
- * may still have it: client.ts). Here, not in backend.ts, so that the page
- * reads it without loading tfjs.
+ * The reason a GPU backend gets when a worker lacks what it needs (backend.ts);
+ * the page may still have it, and then runs the engine itself (worker-host.ts).
+ * Here, not in backend.ts, so that the page reads it without loading tfjs.
  */
 export const IN_WORKER_UNAVAILABLE = "not available in a worker in this browser";
 
@@ -152,9 +129,17 @@ export interface CrashRequest {
   type: "crash";
 }
 
+/**
+ * A request to the engine itself, not to page code: answered with a result
+ * like a run, but a new engine after a restart does not get it again (the
+ * page asks again if it still wants it).
+ */
+export type ControlRequest = InspectRequest | WarmUpRequest;
+
 /** Tests and benchmarks: what the backend holds (answered with a result: Inspection). */
 export interface InspectRequest {
-  type: "inspect";
+  type: "control";
+  kind: "inspect";
   id: number;
 }
 
@@ -165,7 +150,8 @@ export interface InspectRequest {
  * nothing to compile (CPU backends) or the engine runs on the page.
  */
 export interface WarmUpRequest {
-  type: "warm-up";
+  type: "control";
+  kind: "warm-up";
   id: number;
   /** The chapter's path (e.g. location.pathname) or name. */
   chapter: string;
@@ -194,7 +180,7 @@ export interface Inspection {
   programs: number | null;
 }
 
-export type PageMessage = InitRequest | RunRequest | CancelRequest | PhotoRequest | CrashRequest | InspectRequest | WarmUpRequest;
+export type PageMessage = InitRequest | RunRequest | CancelRequest | PhotoRequest | CrashRequest | ControlRequest;
 
 export interface ReadyMessage {
   type: "ready";

@@ -85,15 +85,13 @@ export class ComputeEngine {
         clearTimeout(this.idleTimer);
         this.queue = this.queue.then(() => this.run(message));
         return;
-      case "warm-up":
-        this.warmUp(message);
+      case "control":
+        if (message.kind === "warm-up") this.warmUp(message);
+        else this.queue = this.queue.then(() => this.post({type: "result", id: message.id, value: this.inspect()}));
         return;
       case "cancel":
         this.pending.delete(message.id);
         this.running.get(message.id)?.controller.abort(new DOMException("cancelled: a newer request replaced it", "AbortError"));
-        return;
-      case "inspect":
-        this.queue = this.queue.then(() => this.post({type: "result", id: message.id, value: this.inspect()}));
         return;
       case "crash":
         // Test hook: an exception outside any request, as a crash would throw.

@@ -8,7 +8,8 @@
 import type * as tfjs from "@tensorflow/tfjs";
 import {explain, imageFromBytes, METHODS, resizeMapArray, type Explanation, type MethodName, type ResNet18} from "../lib/index.js";
 import {randomSmoothMap} from "../lib/random-map.js";
-import {UPLOAD_CLASS_NAME, type GalleryMeta, type Timed} from "./contract.js";
+import type {GalleryMeta, Timed} from "./contract.js";
+import {photoAt, photoIndex, withUpload} from "../shared/gallery-data.js";
 import {metricCurves, type MetricCurves} from "./curve-cache.js";
 import {LruCache} from "./lru-cache.js";
 import {retained} from "./transfer.js";
@@ -59,21 +60,17 @@ export class WorkerSession {
   addPhoto(id: string, pixels: Uint8Array): void {
     if (pixels.length !== PIXELS) throw new RangeError(`photo ${id} has ${pixels.length} bytes, expected ${PIXELS}`);
     this.uploads.set(id, retained(pixels));
-    this.gallery.images = [...this.gallery.images.filter((image) => !image.uploaded), {id, wnid: "", label: -1, className: UPLOAD_CLASS_NAME, fixture: false, uploaded: true}];
+    this.gallery.images = [...withUpload(this.gallery.images, id)];
   }
 
   /** Gallery index of a photo (the upload: the last entry; an unknown id: the first photo, 0). */
   index(id: string): number {
-    const i = this.gallery.images.findIndex((image) => image.id === id);
-    return i < 0 ? 0 : i;
+    return photoIndex(this.gallery, id);
   }
 
   /** uint8 RGB (HWC) of a photo (gallery or upload). Kept by the worker: never transferred. */
   photo(id: string): Uint8Array {
-    const upload = this.uploads.get(id);
-    if (upload) return upload;
-    const i = this.index(id);
-    return this.pixels.subarray(i * PIXELS, (i + 1) * PIXELS);
+    return this.uploads.get(id) ?? photoAt(this.gallery, this.pixels, this.index(id), (upload) => this.uploads.get(upload));
   }
 
   /** The photo as a float32 [224,224,3] tensor in [0,1]; the caller disposes it. */

@@ -48,8 +48,8 @@ export const GALLERY_PER_CLASS = 4;
 export const GALLERY_RULE = `per class (in class order): the first ${GALLERY_PER_CLASS} file names of the validation folder in sorted order, plus the fixture images (../shared/fixtures) of that class, sorted by file name`;
 
 // The gallery's types are the contract between this loader and the pages.
-export type {GalleryImage, GalleryMeta} from "../compute/contract.js";
-import type {GalleryImage, GalleryMeta} from "../compute/contract.js";
+export type {GalleryImage, GalleryMeta} from "../shared/gallery-data.js";
+import type {GalleryImage, GalleryMeta} from "../shared/gallery-data.js";
 
 const IMAGE_FILE = /\.(jpe?g|png)$/i;
 

@@ -54,16 +54,8 @@ export interface RankingAgreement {
  */
 export function rankingAgreement(metrics: readonly EvaluationMetricName[], methods: readonly string[], values: readonly (readonly ArrayLike<number>[])[], options: AgreementOptions = {}): RankingAgreement {
   const {resamples = 2000, level = 0.95, seed = 1} = options;
-  const K = metrics.length;
   const M = methods.length;
-  if (values.length !== K || values.some((row) => row.length !== M)) throw new RangeError(`values must be metrics x methods (${K} x ${M}) arrays of per-image values`);
-  const n = values[0]?.[0]?.length ?? 0;
-  if (values.some((row) => row.some((v) => v.length !== n))) throw new RangeError("every metric and method needs a value for every image");
-  if (n < 1) throw new RangeError("no images");
-  const better = metrics.map((metric) => {
-    if (!(metric in EVALUATION_METRICS)) throw new RangeError(`unknown metric ${metric}`);
-    return EVALUATION_METRICS[metric].better;
-  });
+  const {n, better} = checkedShape(metrics, M, values);
 
   // Per image: each metric's ranking of the methods, and the tau per pair.
   const pairs = metrics.flatMap((_, k) => metrics.map((__, l) => [k, l] as const)).filter(([k, l]) => k < l);
@@ -115,15 +107,7 @@ export function rankingAgreement(metrics: readonly EvaluationMetricName[], metho
     s.tau.forEach((v, p) => (tauDraws[p][r] = v));
     s.imageMeans.forEach((v, p) => (imageDraws[p][r] = v));
   }
-  const alpha = (1 - level) / 2;
-  const interval = (value: number, draws: Float64Array): Interval => {
-    if (!draws.length) return {estimate: value, lower: NaN, upper: NaN};
-    // NaN (a resample where the statistic is undefined) sorts last in a typed array: leave them out of the quantiles.
-    const sorted = draws.slice().sort();
-    const firstNaN = sorted.findIndex(Number.isNaN);
-    const defined = firstNaN === -1 ? sorted : sorted.subarray(0, firstNaN);
-    return {estimate: value, lower: quantileSorted(defined, alpha), upper: quantileSorted(defined, 1 - alpha)};
-  };
+  const interval = (value: number, draws: Float64Array) => bootstrapInterval(value, draws, (1 - level) / 2);
 
   const square = <T>(diagonal: () => T, pair: (p: number) => T): T[][] =>
     metrics.map((_, k) => metrics.map((__, l) => (k === l ? diagonal() : pair(pairs.findIndex(([a, b]) => a === Math.min(k, l) && b === Math.max(k, l))))));
@@ -140,4 +124,28 @@ export function rankingAgreement(metrics: readonly EvaluationMetricName[], metho
     meanImageTau: square(diagonalTau, (p) => interval(estimate.imageMeans[p], imageDraws[p])),
     undefinedImageTau: square(() => 0, (p) => imageTau[p].filter(Number.isNaN).length),
   };
+}
+
+/** The number of images, and whether each metric is better higher or lower; a RangeError if `values` is not metrics x methods x images. */
+function checkedShape(metrics: readonly EvaluationMetricName[], M: number, values: readonly (readonly ArrayLike<number>[])[]) {
+  const K = metrics.length;
+  if (values.length !== K || values.some((row) => row.length !== M)) throw new RangeError(`values must be metrics x methods (${K} x ${M}) arrays of per-image values`);
+  const n = values[0]?.[0]?.length ?? 0;
+  if (values.some((row) => row.some((v) => v.length !== n))) throw new RangeError("every metric and method needs a value for every image");
+  if (n < 1) throw new RangeError("no images");
+  const better = metrics.map((metric) => {
+    if (!(metric in EVALUATION_METRICS)) throw new RangeError(`unknown metric ${metric}`);
+    return EVALUATION_METRICS[metric].better;
+  });
+  return {n, better};
+}
+
+/** The estimate with the `alpha` and 1 - `alpha` quantiles of its bootstrap draws (NaN bounds without draws). */
+function bootstrapInterval(value: number, draws: Float64Array, alpha: number): Interval {
+  if (!draws.length) return {estimate: value, lower: NaN, upper: NaN};
+  // NaN (a resample where the statistic is undefined) sorts last in a typed array: leave them out of the quantiles.
+  const sorted = draws.slice().sort();
+  const firstNaN = sorted.findIndex(Number.isNaN);
+  const defined = firstNaN === -1 ? sorted : sorted.subarray(0, firstNaN);
+  return {estimate: value, lower: quantileSorted(defined, alpha), upper: quantileSorted(defined, 1 - alpha)};
 }

@@ -113,9 +113,7 @@ export class DeletionProtocol {
   }
 
   async run(image: tf.Tensor3D): Promise<ProtocolResult> {
-    const {model, settings, options} = this;
     const timings = {} as ProtocolResult["timings"];
-    const relevance = {} as ProtocolResult["relevance"];
     let t0 = performance.now();
     const lap = (key: keyof ProtocolResult["timings"]) => {
       const now = performance.now();
@@ -126,126 +124,147 @@ export class DeletionProtocol {
     // Forward pass, keeping the activations occlusion reuses: logits,
     // prediction, layer4 features for GradCAM.
     const batch = image.expandDims(0) as tf.Tensor4D;
-    const photo = new OcclusionForward(model, image);
-    const features = photo.features;
+    const photo = new OcclusionForward(this.model, image);
     const {logits, predicted} = await photo.photoLogits();
     const probability = softmax(logits)[predicted];
     lap("forward");
 
     try {
-      relevance.grad_cam = (await gradCamFromFeatures(model, features, predicted, image.shape[0])).relevance;
-      lap("grad_cam");
-
-      // One backward pass for gradient norm, gradient x input and IG's a = 1 image.
-      const gradient = tf.tidy(() => logitGradient(model, batch, predicted).squeeze([0]) as tf.Tensor3D);
-      try {
-        relevance.grad = await readAndDispose(gradRelevance(gradient));
-        lap("grad");
-        relevance.grad_x_input = await readAndDispose(gradXInputRelevance(gradient, image));
-        lap("grad_x_input");
-
-        const steps = settings.integratedGradientsSteps;
-        const black = await this.blackImage(predicted);
-        const interior = Array.from({length: steps - 2}, (_, k) => k + 1);
-        const interiorSum = await pathGradientSum(model, image, steps, predicted, interior, options);
-        const sum = tf.tidy(() => tf.addN([gradient, black.gradient, interiorSum]) as tf.Tensor3D);
-        interiorSum.dispose();
-        const ig = integratedGradientsRelevance(image, sum, steps);
-        sum.dispose();
-        relevance.integrated_gradients = await readAndDispose(ig.relevance);
-        ig.attributions.dispose();
-        lap("integrated_gradients");
-      } finally {
-        gradient.dispose();
-      }
-
-      const grid = await occlusionGrid(model, image, settings.occlusionSteps, predicted, probability, {...options, incremental: true, photo});
-      relevance.occlusion = await readAndDispose(occlusionRelevance(grid, settings.occlusionSteps, image.shape[0]));
-      lap("occlusion");
-
-      // Deletion: images 1 .. S-2 of every method, batched together.
-      const s = settings.deletionSteps;
+      const relevance = await this.relevances(image, batch, photo, predicted, probability, lap);
       const pBlack = softmax((await this.blackImage(predicted)).logits)[predicted];
-      const stepOfPixel = Object.fromEntries(METHOD_NAMES.map((m) => [m, deletionStepOfPixel(relevance[m], s)])) as Record<MethodName, Int32Array>;
-      const jobs = METHOD_NAMES.flatMap((m) => Array.from({length: Math.max(s - 2, 0)}, (_, k) => ({method: m, step: k + 1})));
-      const probabilities = concat(await runBatched(
-        model,
-        jobs.length,
-        (start, count) => tf.mul(image.expandDims(0), tf.tensor4d(
-          deletionKeepMasks(jobs.slice(start, start + count).map(({method, step}) => ({stepOfPixel: stepOfPixel[method], step}))),
-          [count, image.shape[0], image.shape[1], 1])),
-        (images) => tf.softmax(model.logits(images as tf.Tensor4D)).slice([0, predicted], [-1, 1]).reshape([-1]),
-        options,
-      ));
-      const curves = {} as ProtocolResult["curves"];
-      const auc = {} as ProtocolResult["auc"];
-      METHOD_NAMES.forEach((m, i) => {
-        const curve = new Float32Array(s);
-        curve[0] = probability;
-        curve.set(probabilities.subarray(i * (s - 2), (i + 1) * (s - 2)), 1);
-        curve[s - 1] = pBlack;
-        curves[m] = curve;
-        auc[m] = trapezoidAuc(curve);
-      });
+      const {curves, auc, stepOfPixel} = await this.deletionCurves(image, relevance, predicted, probability, pBlack);
       lap("deletion");
-
-      // LeRF (deletion of -relevance: lerfCurve's order, negatedRelevance
-      // then deletionStepOfPixel) and insertion onto black (deletion's order;
-      // image k keeps the pixels deletion has removed by image k). Images
-      // 1 .. S-2 of every method and both metrics, batched together; LeRF
-      // runs from the photo to black, insertion from black to the photo.
-      const lerfStepOfPixel = Object.fromEntries(METHOD_NAMES.map((m) => [m, deletionStepOfPixel(negatedRelevance(relevance[m]), s)])) as Record<MethodName, Int32Array>;
-      const inner = Array.from({length: Math.max(s - 2, 0)}, (_, k) => k + 1);
-      const curveJobs = [
-        ...METHOD_NAMES.flatMap((method) => inner.map((step) => ({metric: "lerf" as const, method, step}))),
-        ...METHOD_NAMES.flatMap((method) => inner.map((step) => ({metric: "insertion" as const, method, step}))),
-      ];
-      const size = image.shape[0] * image.shape[1];
-      const curveProbabilities = concat(await runBatched(
-        model,
-        curveJobs.length,
-        (start, count) => {
-          const batchJobs = curveJobs.slice(start, start + count);
-          const masks = new Float32Array(count * size);
-          batchJobs.forEach(({metric, method, step}, k) => {
-            masks.set(metric === "lerf" ? deletionKeepMasks([{stepOfPixel: lerfStepOfPixel[method], step}]) : insertionKeepMasks([{stepOfPixel: stepOfPixel[method], step}]), k * size);
-          });
-          return tf.mul(image.expandDims(0), tf.tensor4d(masks, [count, image.shape[0], image.shape[1], 1]));
-        },
-        (images) => tf.softmax(model.logits(images as tf.Tensor4D)).slice([0, predicted], [-1, 1]).reshape([-1]),
-        options,
-      ));
-      const lerfCurves = {} as ProtocolResult["lerfCurves"];
-      const insertionCurves = {} as ProtocolResult["insertionCurves"];
-      const metrics = {lerf_auc: {}, insertion_auc: {}, sparseness: {}, complexity: {}} as ProtocolResult["metrics"];
-      const innerCount = inner.length;
-      METHOD_NAMES.forEach((m, i) => {
-        const lerf = new Float32Array(s);
-        lerf[0] = probability;
-        lerf.set(curveProbabilities.subarray(i * innerCount, (i + 1) * innerCount), 1);
-        lerf[s - 1] = pBlack;
-        lerfCurves[m] = lerf;
-        metrics.lerf_auc[m] = trapezoidAuc(lerf);
-        const insertion = new Float32Array(s);
-        insertion[0] = pBlack;
-        const offset = (METHOD_NAMES.length + i) * innerCount;
-        insertion.set(curveProbabilities.subarray(offset, offset + innerCount), 1);
-        insertion[s - 1] = probability;
-        insertionCurves[m] = insertion;
-        metrics.insertion_auc[m] = trapezoidAuc(insertion);
-      });
+      const {lerfCurves, insertionCurves, metrics} = await this.lerfAndInsertionCurves(image, relevance, stepOfPixel, predicted, probability, pBlack);
       lap("lerf_insertion");
       for (const m of METHOD_NAMES) {
         metrics.sparseness[m] = sparseness(relevance[m]);
         metrics.complexity[m] = complexity(relevance[m]);
       }
       lap("concentration");
-      checkAborted(options.signal);
+      checkAborted(this.options.signal);
       return {logits, predicted, confidence: probability, auc, curves, lerfCurves, insertionCurves, metrics, relevance, timings};
     } finally {
       photo.dispose();
       batch.dispose();
     }
+  }
+
+  /** The five methods' relevance maps for the predicted class, each stage timed by `lap`. */
+  private async relevances(image: tf.Tensor3D, batch: tf.Tensor4D, photo: OcclusionForward, predicted: number, probability: number, lap: (key: MethodName) => void): Promise<ProtocolResult["relevance"]> {
+    const {model, settings, options} = this;
+    const relevance = {} as ProtocolResult["relevance"];
+    relevance.grad_cam = (await gradCamFromFeatures(model, photo.features, predicted, image.shape[0])).relevance;
+    lap("grad_cam");
+
+    // One backward pass for gradient norm, gradient x input and IG's a = 1 image.
+    const gradient = tf.tidy(() => logitGradient(model, batch, predicted).squeeze([0]) as tf.Tensor3D);
+    try {
+      relevance.grad = await readAndDispose(gradRelevance(gradient));
+      lap("grad");
+      relevance.grad_x_input = await readAndDispose(gradXInputRelevance(gradient, image));
+      lap("grad_x_input");
+
+      const steps = settings.integratedGradientsSteps;
+      const black = await this.blackImage(predicted);
+      const interior = Array.from({length: steps - 2}, (_, k) => k + 1);
+      const interiorSum = await pathGradientSum(model, image, steps, predicted, interior, options);
+      const sum = tf.tidy(() => tf.addN([gradient, black.gradient, interiorSum]) as tf.Tensor3D);
+      interiorSum.dispose();
+      const ig = integratedGradientsRelevance(image, sum, steps);
+      sum.dispose();
+      relevance.integrated_gradients = await readAndDispose(ig.relevance);
+      ig.attributions.dispose();
+      lap("integrated_gradients");
+    } finally {
+      gradient.dispose();
+    }
+
+    const grid = await occlusionGrid(model, image, settings.occlusionSteps, predicted, probability, {...options, incremental: true, photo});
+    relevance.occlusion = await readAndDispose(occlusionRelevance(grid, settings.occlusionSteps, image.shape[0]));
+    lap("occlusion");
+    return relevance;
+  }
+
+  /** Deletion: images 1 .. S-2 of every method, batched together; the curves, their AUCs, and each method's deletion order. */
+  private async deletionCurves(image: tf.Tensor3D, relevance: ProtocolResult["relevance"], predicted: number, probability: number, pBlack: number) {
+    const {model, options} = this;
+    const s = this.settings.deletionSteps;
+    const stepOfPixel = Object.fromEntries(METHOD_NAMES.map((m) => [m, deletionStepOfPixel(relevance[m], s)])) as Record<MethodName, Int32Array>;
+    const jobs = METHOD_NAMES.flatMap((m) => Array.from({length: Math.max(s - 2, 0)}, (_, k) => ({method: m, step: k + 1})));
+    const probabilities = concat(await runBatched(
+      model,
+      jobs.length,
+      (start, count) => tf.mul(image.expandDims(0), tf.tensor4d(
+        deletionKeepMasks(jobs.slice(start, start + count).map(({method, step}) => ({stepOfPixel: stepOfPixel[method], step}))),
+        [count, image.shape[0], image.shape[1], 1])),
+      (images) => tf.softmax(model.logits(images as tf.Tensor4D)).slice([0, predicted], [-1, 1]).reshape([-1]),
+      options,
+    ));
+    const curves = {} as ProtocolResult["curves"];
+    const auc = {} as ProtocolResult["auc"];
+    METHOD_NAMES.forEach((m, i) => {
+      const curve = new Float32Array(s);
+      curve[0] = probability;
+      curve.set(probabilities.subarray(i * (s - 2), (i + 1) * (s - 2)), 1);
+      curve[s - 1] = pBlack;
+      curves[m] = curve;
+      auc[m] = trapezoidAuc(curve);
+    });
+    return {curves, auc, stepOfPixel};
+  }
+
+  /**
+   * LeRF (deletion of -relevance: lerfCurve's order, negatedRelevance then
+   * deletionStepOfPixel) and insertion onto black (deletion's order; image k
+   * keeps the pixels deletion has removed by image k). Images 1 .. S-2 of
+   * every method and both metrics, batched together; LeRF runs from the
+   * photo to black, insertion from black to the photo. The metrics come back
+   * with their AUCs filled in.
+   */
+  private async lerfAndInsertionCurves(image: tf.Tensor3D, relevance: ProtocolResult["relevance"], stepOfPixel: Record<MethodName, Int32Array>, predicted: number, probability: number, pBlack: number) {
+    const {model, options} = this;
+    const s = this.settings.deletionSteps;
+    const lerfStepOfPixel = Object.fromEntries(METHOD_NAMES.map((m) => [m, deletionStepOfPixel(negatedRelevance(relevance[m]), s)])) as Record<MethodName, Int32Array>;
+    const inner = Array.from({length: Math.max(s - 2, 0)}, (_, k) => k + 1);
+    const curveJobs = [
+      ...METHOD_NAMES.flatMap((method) => inner.map((step) => ({metric: "lerf" as const, method, step}))),
+      ...METHOD_NAMES.flatMap((method) => inner.map((step) => ({metric: "insertion" as const, method, step}))),
+    ];
+    const size = image.shape[0] * image.shape[1];
+    const curveProbabilities = concat(await runBatched(
+      model,
+      curveJobs.length,
+      (start, count) => {
+        const batchJobs = curveJobs.slice(start, start + count);
+        const masks = new Float32Array(count * size);
+        batchJobs.forEach(({metric, method, step}, k) => {
+          masks.set(metric === "lerf" ? deletionKeepMasks([{stepOfPixel: lerfStepOfPixel[method], step}]) : insertionKeepMasks([{stepOfPixel: stepOfPixel[method], step}]), k * size);
+        });
+        return tf.mul(image.expandDims(0), tf.tensor4d(masks, [count, image.shape[0], image.shape[1], 1]));
+      },
+      (images) => tf.softmax(model.logits(images as tf.Tensor4D)).slice([0, predicted], [-1, 1]).reshape([-1]),
+      options,
+    ));
+    const lerfCurves = {} as ProtocolResult["lerfCurves"];
+    const insertionCurves = {} as ProtocolResult["insertionCurves"];
+    const metrics = {lerf_auc: {}, insertion_auc: {}, sparseness: {}, complexity: {}} as ProtocolResult["metrics"];
+    const innerCount = inner.length;
+    METHOD_NAMES.forEach((m, i) => {
+      const lerf = new Float32Array(s);
+      lerf[0] = probability;
+      lerf.set(curveProbabilities.subarray(i * innerCount, (i + 1) * innerCount), 1);
+      lerf[s - 1] = pBlack;
+      lerfCurves[m] = lerf;
+      metrics.lerf_auc[m] = trapezoidAuc(lerf);
+      const insertion = new Float32Array(s);
+      insertion[0] = pBlack;
+      const offset = (METHOD_NAMES.length + i) * innerCount;
+      insertion.set(curveProbabilities.subarray(offset, offset + innerCount), 1);
+      insertion[s - 1] = probability;
+      insertionCurves[m] = insertion;
+      metrics.insertion_auc[m] = trapezoidAuc(insertion);
+    });
+    return {lerfCurves, insertionCurves, metrics};
   }
 
   dispose(): void {

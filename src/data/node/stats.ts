@@ -115,6 +115,25 @@ function readCachedRow(file: string, log: (line: string) => void): StatsRow | nu
   return problem ? null : row;
 }
 
+/** The rows of `selected` found in the cache, and the images still to compute. */
+function cachedRows(selected: ImagenetteEntry[], cacheDir: string | null, log: (line: string) => void): {rows: Map<ImagenetteEntry, StatsRow>; todo: ImagenetteEntry[]} {
+  const rows = new Map<ImagenetteEntry, StatsRow>();
+  const todo: ImagenetteEntry[] = [];
+  for (const entry of selected) {
+    const cached = cacheDir && fs.existsSync(cacheFile(cacheDir, entry)) ? readCachedRow(cacheFile(cacheDir, entry), log) : null;
+    if (cached) rows.set(entry, cached);
+    else todo.push(entry);
+  }
+  return {rows, todo};
+}
+
+/** Written aside and renamed: array tasks sharing the cache on a shared volume never read half a file. */
+function writeCachedRow(file: string, row: StatsRow): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, JSON.stringify(row));
+  fs.renameSync(temporary, file);
+}
+
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
   const h = Math.floor(seconds / 3600);
@@ -135,13 +154,7 @@ export async function computeStats(options: StatsOptions): Promise<StatsResult> 
   const cacheDir = options.cacheDir === null ? null : path.join(options.cacheDir ?? path.join(sourcesConfig().cacheDir, "stats"), cacheKey(checkpoint.sha256, settings));
   if (cacheDir) fs.mkdirSync(cacheDir, {recursive: true});
 
-  const rows = new Map<ImagenetteEntry, StatsRow>();
-  const todo: ImagenetteEntry[] = [];
-  for (const entry of selected) {
-    const cached = cacheDir && fs.existsSync(cacheFile(cacheDir, entry)) ? readCachedRow(cacheFile(cacheDir, entry), log) : null;
-    if (cached) rows.set(entry, cached);
-    else todo.push(entry);
-  }
+  const {rows, todo} = cachedRows(selected, cacheDir, log);
   const cachedCount = rows.size;
   const workers = Math.max(1, Math.min(options.workers ?? defaultWorkers(), todo.length || 1));
   if (shard) log(`stats: shard ${shard.index}/${shard.count} (${shard.detectedFrom}): ${selected.length} of the ${selection.length} images`);
@@ -173,13 +186,7 @@ export async function computeStats(options: StatsOptions): Promise<StatsResult> 
         if (message.type === "row" && message.row) {
           const row: StatsRow = {image: path.basename(current.file), wnid: current.wnid, label: current.label, ...message.row};
           rows.set(current, row);
-          if (cacheDir) {
-            // Written aside and renamed: array tasks sharing the cache on a shared volume never read half a file.
-            const file = cacheFile(cacheDir, current);
-            const temporary = `${file}.${process.pid}.tmp`;
-            fs.writeFileSync(temporary, JSON.stringify(row));
-            fs.renameSync(temporary, file);
-          }
+          if (cacheDir) writeCachedRow(cacheFile(cacheDir, current), row);
           done++;
         } else if (message.type === "skip") {
           log(`warning: skipping ${current.file}: ${message.error}`);
