@@ -68,9 +68,8 @@ describe("compute engine", () => {
 
   it("runs a stream: each value a partial result, then an empty result", async () => {
     const {send, ended, posted} = engine();
-    const r = run(async function* (a: number, b: number) {
-      yield a;
-      yield b;
+    const r = run(async function* (values: number[]) {
+      for (const value of values) yield value;
     }, [3, 5], "stream");
     send(r);
     expect(await ended(r.id)).toEqual({type: "result", id: r.id, value: null});
