@@ -7,8 +7,9 @@
 //  - Plot names its mark groups (<g aria-label="line">); a name on a <g> is
 //    allowed only with a role, so they get role="group", as browsers already
 //    expose them.
-//  - A code block that scrolls sideways must be reachable with the keyboard
-//    to scroll it: every <pre> joins the tab order.
+//  - A code block or a wide table that scrolls sideways must be reachable
+//    with the keyboard to scroll it: every <pre> and every table's scrolling
+//    wrapper (.judge-table) joins the tab order.
 //  - Observable Inputs' table keeps an empty header over its selection
 //    column when rows cannot be selected: a column with nothing in it, hidden
 //    from screen readers.
@@ -21,7 +22,7 @@ function mend(root: ParentNode): void {
     if (name) range.setAttribute("aria-label", name);
   }
   for (const group of root.querySelectorAll("svg g[aria-label]:not([role])")) group.setAttribute("role", "group");
-  for (const pre of root.querySelectorAll<HTMLElement>("pre:not([tabindex])")) pre.tabIndex = 0;
+  for (const scroller of root.querySelectorAll<HTMLElement>("pre:not([tabindex]), .judge-table:not([tabindex])")) scroller.tabIndex = 0;
   for (const th of root.querySelectorAll("form table th:empty:not([aria-hidden])")) th.setAttribute("aria-hidden", "true");
 }
 
