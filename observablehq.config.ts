@@ -23,8 +23,11 @@ export default {
   ],
   globalStylesheets: [],
   style: "style.css",
-  // An empty icon: no request for /favicon.ico.
-  head: `<link rel="icon" href="data:,">`,
+  // An empty icon: no request for /favicon.ico. The script names and labels
+  // what the pages make at run time for screen readers and keyboards
+  // (src/components/accessible-dom.ts); the template's own gaps are mended
+  // after the build (scripts/accessible-html.ts, the postbuild script).
+  head: `<link rel="icon" href="data:,">\n<script type="module" src="/components/accessible-dom.js"></script>`,
   footer: "Explanation methods, live · computed in your browser with TensorFlow.js",
   search: false,
   toc: true,

@@ -15,6 +15,7 @@ import * as Plot from "@observablehq/plot";
 import {followDisplay, type DisplaySettings, type SequentialScheme} from "./display-options.js";
 import {paintRgb} from "./image-grid.js";
 import {paintWhenDue} from "./paint-queue.js";
+import {summarizeRelevance} from "../lib/relevance-summary.js";
 
 export const IMAGE_SIZE = 224;
 
@@ -68,6 +69,8 @@ export interface OverlayOptions {
   gamma?: number;
   /** Side of the square image (default 224). */
   size?: number;
+  /** What the map explains, for its text alternative (e.g. the class "church"). */
+  subject?: string;
 }
 
 /**
@@ -86,13 +89,17 @@ export function clipScale(relevance: ArrayLike<number>, clip: number): number {
  * out, with relevance in [-1, 1] (normalize_max) painted over it: signed
  * (RdBu) or absolute (the chosen sequential map), per the reader's display
  * settings; transparent where relevance is 0. NaN paints as 0.
+ * Its text alternative says in words where the relevance is, computed from
+ * the map (src/lib/relevance-summary.ts).
  * Test hook: data-testid="heatmap".
  */
-export function overlayCanvas(photo: Uint8Array, relevance: ArrayLike<number>, {opacity, gamma = 0.7, size = IMAGE_SIZE}: OverlayOptions = {}): HTMLCanvasElement {
+export function overlayCanvas(photo: Uint8Array, relevance: ArrayLike<number>, {opacity, gamma = 0.7, size = IMAGE_SIZE, subject}: OverlayOptions = {}): HTMLCanvasElement {
   const canvas = document.createElement("canvas");
   canvas.width = canvas.height = size;
   canvas.dataset.testid = "heatmap";
   canvas.classList.add("heatmap");
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-label", `Heatmap${subject ? ` explaining “${subject}”` : ""}. ${summarizeRelevance(relevance, size).text}`);
   return followDisplay(canvas, (display) => paintOverlay(canvas, photo, relevance, size, gamma, {...display, opacity: opacity ?? display.opacity}));
 }
 

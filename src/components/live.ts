@@ -100,7 +100,6 @@ export class LiveFigure<P, R> {
 
     this.status = document.createElement("div");
     this.status.className = "live-figure__status";
-    this.status.setAttribute("role", "status");
     this.bar = document.createElement("progress");
     this.bar.max = 1;
     this.statusText = document.createElement("span");
@@ -119,6 +118,10 @@ export class LiveFigure<P, R> {
     this.caption.dataset.figure = options.name;
     this.caption.dataset.state = "idle";
     this.caption.textContent = " ";
+    // Screen readers hear the caption when it changes: once a figure is
+    // ready, waits for a click or fails, not at each step of its progress
+    // (the status line above, with the progress bar, is not announced).
+    this.caption.setAttribute("aria-live", "polite");
 
     figure.append(this.status, this.body, this.caption);
     this.element = figure;

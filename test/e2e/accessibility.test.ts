@@ -1,0 +1,193 @@
+// End-to-end: WCAG 2.2 AA on every page of the built site, in headless
+// Chromium. Each page (the index and every chapter of observablehq.config.ts)
+// is opened at its default settings; once its figures are ready (the heavy
+// ones started with their buttons, as a reader would), axe-core runs with the
+// rules tagged wcag2a, wcag2aa, wcag21a, wcag21aa, wcag22aa and best-practice
+// and must find nothing. Then what axe cannot see: the keyboard reaches and
+// moves a slider and the figure recomputes, focus is visible, figures
+// announce their results politely, reduced motion turns transitions off, and
+// at 200% zoom (640 CSS pixels wide) no page scrolls sideways (screenshots in
+// test-artifacts/zoom-200-<page>.png, taken after the audit).
+// Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
+import {createRequire} from "node:module";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import type {Browser, BrowserContext, Page} from "playwright-core";
+import config from "../../observablehq.config.js";
+import {launchBrowser, requireDist, screenshot, serveDist, settled, watchProblems} from "./helpers.js";
+import {captions, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"];
+
+/**
+ * Rules a page may break, by page path, with the reason. Every entry must be
+ * argued in the README's accessibility section; none is needed today.
+ */
+const EXCEPTIONS: Record<string, {rule: string; reason: string}[]> = {};
+
+/** The index and the chapters, in sidebar order. */
+const PAGES = ["/", ...config.pages.map((p) => p.path)];
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: {target: string[]; failureSummary?: string}[];
+}
+
+let site: Awaited<ReturnType<typeof serveDist>>;
+let browser: Browser;
+let context: BrowserContext;
+
+/** Opens a path of the site in the shared context and records problems. */
+async function open(path: string, ctx = context): Promise<{page: Page; problems: string[]}> {
+  const page = await ctx.newPage();
+  const problems = watchProblems(page);
+  await page.goto(site.url + path, {waitUntil: "load"});
+  await settled(page);
+  return {page, problems};
+}
+
+/** What a page without live figures shows last (the others wait for their figures). */
+const READY: Record<string, string> = {
+  "/": '[data-testid="backend-badge"]:not([data-backend="pending"])',
+  "/pages/dataset-and-model": '[data-testid="gallery-accuracy"][data-done="true"]',
+  "/pages/dataset-wide-results": '[data-testid="per-class-table"]',
+};
+
+/** Waits until the page is complete: its backend known, its figures ready (the heavy ones started, as a reader would). */
+async function pageReady(page: Page, path: string): Promise<void> {
+  await page.waitForSelector('[data-testid="backend-badge"]:not([data-backend="pending"])', {timeout: 120_000});
+  if (READY[path]) {
+    await page.waitForSelector(READY[path], {timeout: 300_000});
+    if (!(await page.$('[data-testid="figure-caption"]'))) return;
+  }
+  await waitForFigures(page, {timeout: 240_000});
+  for (const start of await page.$$('[data-testid="figure-start"]')) await start.click();
+  await waitForFigures(page, {timeout: 240_000});
+}
+
+/** axe-core's violations on the page, for the tags above. */
+async function audit(page: Page): Promise<AxeViolation[]> {
+  await page.addScriptTag({path: AXE});
+  return page.evaluate(async (tags) => {
+    const axe = (window as unknown as {axe: {run: (ctx: Document, options: object) => Promise<{violations: AxeViolation[]}>}}).axe;
+    const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+    return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({target: n.target.map(String), failureSummary: n.failureSummary}))}));
+  }, TAGS);
+}
+
+/** One line per rule: id, impact, count, a few elements and why. */
+function describeViolations(violations: AxeViolation[]): string {
+  return violations
+    .map((v) => `${v.id} (${v.impact}, ${v.nodes.length} elements): ${v.help}\n${v.nodes.slice(0, 4).map((n) => `    ${n.target.join(" ")}: ${(n.failureSummary ?? "").replace(/\s+/g, " ").slice(0, 240)}`).join("\n")}`)
+    .join("\n");
+}
+
+beforeAll(async () => {
+  requireDist();
+  site = await serveDist(SITE_DIR);
+  browser = await launchBrowser();
+  context = await browser.newContext({viewport: {width: 1200, height: 900}});
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+describe("axe-core: WCAG 2.2 AA and best practice", () => {
+  for (const path of PAGES) {
+    it(`${path}: no violations once the figures are ready; no sideways scrolling at 200% zoom`, async () => {
+      const t0 = Date.now();
+      const {page, problems} = await open(path);
+      await pageReady(page, path);
+      const allowed = new Set((EXCEPTIONS[path] ?? []).map((e) => e.rule));
+      const violations = (await audit(page)).filter((v) => !allowed.has(v.id));
+      console.log(`${path}: audited after ${((Date.now() - t0) / 1000).toFixed(1)} s; ${violations.length ? describeViolations(violations) : "no violations"}`);
+      expect(violations.map((v) => `${v.id} x${v.nodes.length}`), describeViolations(violations)).toEqual([]);
+      // 200% zoom of a 1280-pixel window: 640 CSS pixels. Text and figures
+      // reflow; only code blocks and wide tables scroll, inside themselves.
+      await page.setViewportSize({width: 640, height: 900});
+      await page.waitForTimeout(300);
+      const {scrollWidth, clientWidth} = await page.evaluate(() => ({scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth}));
+      await screenshot(page, `zoom-200-${path === "/" ? "index" : path.split("/").pop()}.png`);
+      expect(scrollWidth, `${path}: the page's width at 640 CSS pixels`).toBeLessThanOrEqual(clientWidth);
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+  }
+});
+
+describe("beyond axe", () => {
+  it("occlusion: the keyboard reaches the photo picker and the grid slider, ArrowRight moves it and the figure recomputes; focus is visible", async () => {
+    const {page, problems} = await open("/pages/occlusion");
+    await waitForFigures(page, {figure: "occlusion-map"});
+    // The first Tab stop skips the sidebar.
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.className)).toBe("skip-link");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("href"))).toBe("#observablehq-main");
+    // Tab on until the grid slider's range input has the focus, passing the picker.
+    const seen = new Set<string>();
+    let onSlider = false;
+    for (let i = 0; i < 200 && !onSlider; i++) {
+      await page.keyboard.press("Tab");
+      const where = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el) return {picker: false, slider: false, outline: ""};
+        const style = getComputedStyle(el);
+        const slider = el instanceof HTMLInputElement && el.type === "range" && (el.getAttribute("aria-label") ?? "").includes("grid size S");
+        return {picker: !!el.closest('[data-testid="image-picker"]'), slider, outline: `${style.outlineStyle} ${style.outlineWidth}`};
+      });
+      if (where.picker) seen.add("picker");
+      // Every stop shows where the focus is.
+      expect(where.outline, `focus outline at Tab stop ${i}`).toMatch(/^(solid|auto) [2-9]/);
+      onSlider = where.slider;
+    }
+    expect(seen.has("picker"), "Tab reaches the photo picker before the slider").toBe(true);
+    expect(onSlider, "Tab reaches the grid size slider").toBe(true);
+    const S0 = (await captions(page)).find((c) => c.figure === "occlusion-map")!.params!.S as number;
+    await page.keyboard.press(S0 < 16 ? "ArrowRight" : "ArrowLeft");
+    const S1 = S0 < 16 ? S0 + 1 : S0 - 1;
+    const [map] = await waitForFigures(page, {figure: "occlusion-map", params: {S: S1}});
+    expect(map.state).toBe("ready");
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("figures announce their results politely, not their progress; heatmaps have a text alternative", async () => {
+    const {page} = await open("/pages/gradient-norm");
+    await waitForFigures(page);
+    const live = await page.$$eval(".live-figure", (figures) =>
+      figures.map((f) => ({
+        caption: f.querySelector('[data-testid="figure-caption"]')?.getAttribute("aria-live"),
+        status: f.querySelector(".live-figure__status")?.getAttribute("aria-live") ?? f.querySelector(".live-figure__status")?.getAttribute("role") ?? null,
+      })),
+    );
+    expect(live.length).toBeGreaterThan(0);
+    for (const f of live) expect(f).toEqual({caption: "polite", status: null});
+    // Each heatmap says in words where its relevance is (src/lib/relevance-summary.ts).
+    const heatmaps = await page.$$eval('canvas[data-testid="heatmap"]', (els) => els.map((el) => ({role: el.getAttribute("role"), label: el.getAttribute("aria-label") ?? ""})));
+    expect(heatmaps.length).toBeGreaterThan(0);
+    for (const h of heatmaps) {
+      expect(h.role).toBe("img");
+      expect(h.label).toMatch(/^Heatmap.*Relevance concentrates in the (upper|lower|top|bottom|left|right|centre).* the top 5% of pixels hold \d+% of the total\. The map is (mostly positive|mostly negative|mixed)/);
+    }
+    console.log(`gradient-norm heatmap: ${heatmaps[0].label}`);
+    await page.close();
+  });
+
+  it("prefers-reduced-motion: no transitions or animations", async () => {
+    const ctx = await browser.newContext({viewport: {width: 1200, height: 900}, reducedMotion: "reduce"});
+    const {page} = await open("/pages/occlusion", ctx);
+    await waitForFigures(page);
+    const moving = await page.evaluate(() =>
+      [...document.querySelectorAll("*")]
+        .map((el) => ({el, style: getComputedStyle(el)}))
+        .filter(({style}) => style.transitionDuration.split(",").some((d) => parseFloat(d) > 0) || style.animationDuration.split(",").some((d) => parseFloat(d) > 0))
+        .map(({el}) => el.id || el.className || el.tagName),
+    );
+    expect(moving).toEqual([]);
+    await ctx.close();
+  });
+});
