@@ -13,6 +13,7 @@
 import * as Plot from "@observablehq/plot";
 import type * as Runtime from "./page-runtime.js";
 import {METHOD_COLOURS} from "./deletion-chart.js";
+import {crossTable, headerCell} from "./cross-table.js";
 
 type RuntimeModule = typeof Runtime;
 type MetricName = Runtime.EvaluationMetricName;
@@ -155,28 +156,18 @@ export function judgeTable(rt: RuntimeModule, values: Partial<Record<MetricName,
     return wrap;
   }
   const table = rt.methodMetricTable(values, methods, metrics);
-  const el = document.createElement("table");
-  el.className = "metric-table";
-  el.dataset.testid = "metric-table";
-  const head = el.createTHead().insertRow();
-  const corner = document.createElement("th");
-  corner.textContent = "method \\ metric";
-  head.append(corner);
+  const {table: el, head, body} = crossTable("metric-table", "metric-table", "method \\ metric");
   for (const m of metrics) {
-    const th = document.createElement("th");
     const info = rt.EVALUATION_METRICS[m];
-    th.textContent = info.label;
-    th.title = `${info.better} is better: ${info.why}`;
+    const th = headerCell(info.label, `${info.better} is better: ${info.why}`);
     const small = document.createElement("small");
     small.textContent = info.better === "lower" ? " ↓" : " ↑";
     th.append(small);
     head.append(th);
   }
-  const body = el.createTBody();
   table.methods.forEach((method, i) => {
     const row = body.insertRow();
-    const th = document.createElement("th");
-    th.textContent = rt.METHODS[method as Runtime.MethodName]?.label ?? method;
+    const th = headerCell(rt.METHODS[method as Runtime.MethodName]?.label ?? method);
     th.style.borderLeft = `4px solid ${METHOD_COLOURS[method] ?? "#555"}`;
     row.append(th);
     metrics.forEach((metric, k) => {

@@ -17,6 +17,7 @@
 import * as Plot from "@observablehq/plot";
 import type * as Runtime from "./page-runtime.js";
 import {METHOD_COLOURS, METHOD_SYMBOLS} from "./deletion-chart.js";
+import {crossTable, headerCell} from "./cross-table.js";
 import {overlayCanvas, panel, photoCanvas} from "./heatmap.js";
 import {formatMs} from "./live.js";
 
@@ -218,26 +219,15 @@ export function spearmanChart(rt: RuntimeModule, results: SanityResults, id: str
 
 /** Every number behind the chart: rows = methods, columns = stages; "·" = not computed yet. */
 export function spearmanTable(rt: RuntimeModule, results: SanityResults, id: string, {stage}: {stage: number}): HTMLElement {
-  const table = document.createElement("table");
-  table.className = "spearman-table";
-  table.dataset.testid = "spearman-table";
-  const head = table.createTHead().insertRow();
-  const corner = document.createElement("th");
-  corner.textContent = "method \\ stage";
-  head.append(corner);
+  const {table, head, body} = crossTable("spearman-table", "spearman-table", "method \\ stage");
   for (const s of rt.RANDOMIZATION_STAGES) {
-    const th = document.createElement("th");
-    th.textContent = String(s.stage);
-    th.title = s.label;
+    const th = headerCell(String(s.stage), s.label);
     if (s.stage === stage) th.className = "spearman-table__current";
     head.append(th);
   }
-  const body = table.createTBody();
   for (const m of SANITY_METHODS) {
     const row = body.insertRow();
-    const th = document.createElement("th");
-    th.textContent = rt.METHODS[m].label;
-    row.append(th);
+    row.append(headerCell(rt.METHODS[m].label));
     for (const s of rt.RANDOMIZATION_STAGES) {
       const td = row.insertCell();
       td.dataset.method = m;

@@ -7,16 +7,8 @@ import {PHOTO_SIZE, uploadId, type UploadedPhoto} from "./photo-pixels.js";
 /** sessionStorage key of the current upload. */
 export const UPLOAD_STORAGE_KEY = "explanation-methods-live:upload";
 
-interface StoredPhoto {
-  version: 1;
-  id: string;
-  name: string;
-  width: number;
-  height: number;
-  format: string;
-  notes: string[];
-  pixels: string;
-}
+/** An UploadedPhoto as sessionStorage keeps it: the pixels in base64. */
+type StoredPhoto = Omit<UploadedPhoto, "pixels"> & {version: 1; pixels: string};
 
 export function toBase64(bytes: Uint8Array): string {
   let text = "";

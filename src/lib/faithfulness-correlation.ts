@@ -60,8 +60,8 @@ export interface FaithfulnessCorrelationOptions extends MethodOptions {
   score?: ClassScore;
 }
 
-export interface FaithfulnessCorrelation {
-  correlation: number;
+/** The settings of a set of random subsets, and the score they are measured against. */
+export interface SubsetSettings {
   subsets: number;
   subsetSize: number;
   seed: number;
@@ -69,6 +69,10 @@ export interface FaithfulnessCorrelation {
   target: number;
   /** f(x), the unperturbed image's score. */
   score: number;
+}
+
+export interface FaithfulnessCorrelation extends SubsetSettings {
+  correlation: number;
   /** Per subset: the relevance summed over it (float64) ... */
   relevanceSums: Float64Array;
   /** ... and f(x) - f(x with the subset replaced). */
@@ -100,14 +104,7 @@ function checkOptions(options: FaithfulnessCorrelationOptions, pixels: number): 
 }
 
 /** The N subsets and the score drops when each is removed: the part of the metric that does not depend on the map. */
-export interface SubsetDrops {
-  subsets: number;
-  subsetSize: number;
-  seed: number;
-  substrate: AnySubstrateName;
-  target: number;
-  /** f(x), the unperturbed image's score. */
-  score: number;
+export interface SubsetDrops extends SubsetSettings {
   /** The pixels (flat indices) of each subset. */
   chosen: Uint32Array[];
   /** f(x) - f(x with subset j replaced). */
