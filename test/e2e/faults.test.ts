@@ -8,7 +8,7 @@
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
-import {CHROMIUM_ARGS, launchBrowser, requireDist, screenshot, serveDist, settled, watchProblems} from "./helpers.js";
+import {requireDist, screenshot, settled, sharedBrowser, siteUnderTest, watchProblems} from "./helpers.js";
 import {canvasDigest, captions, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 /** Every page of the report that computes something. */
@@ -45,13 +45,13 @@ async function withoutApis(context: BrowserContext, options: {wasm?: boolean} = 
   });
 }
 
-let site: Awaited<ReturnType<typeof serveDist>>;
+let site: Awaited<ReturnType<typeof siteUnderTest>>;
 let browser: Browser;
 
 beforeAll(async () => {
   requireDist();
-  site = await serveDist(SITE_DIR);
-  browser = await launchBrowser(CHROMIUM_ARGS);
+  site = await siteUnderTest();
+  browser = await sharedBrowser();
 });
 
 afterAll(async () => {
