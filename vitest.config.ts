@@ -1,4 +1,6 @@
 import fs from "node:fs";
+import path from "node:path";
+import {fileURLToPath} from "node:url";
 import {defineConfig} from "vitest/config";
 
 // Four projects (npm scripts choose among them; see package.json):
@@ -15,9 +17,10 @@ import {defineConfig} from "vitest/config";
 //    `npm test` but in `npm run test:gpu` (CI runs both).
 const UNIT = "test/*.test.ts";
 const GPU = "test/e2e/gpu-backends.test.ts";
+const TEST_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "test");
 const MODEL_FILES = fs
-  .readdirSync("test")
-  .filter((f) => f.endsWith(".test.ts") && /from "\.\/helpers\/model\.js"/.test(fs.readFileSync(`test/${f}`, "utf8")))
+  .readdirSync(TEST_DIR)
+  .filter((f) => f.endsWith(".test.ts") && /from "\.\/helpers\/model\.js"/.test(fs.readFileSync(path.join(TEST_DIR, f), "utf8")))
   .map((f) => `test/${f}`);
 
 export default defineConfig({
