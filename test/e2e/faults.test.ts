@@ -115,7 +115,8 @@ describe("a browser with neither WebGPU nor WebGL", () => {
       } else {
         // The page's first figure computes on wasm (every figure of every page
         // is computed on wasm by handout-pages and the chapters' own tests).
-        const first = (await page.waitForSelector('[data-testid="figure-caption"]', {timeout: 120_000}))!;
+        // Its caption is in the page (hidden until it has a result) once the figure exists.
+        const first = (await page.waitForSelector('[data-testid="figure-caption"]', {state: "attached", timeout: 120_000}))!;
         const figure = (await first.getAttribute("data-figure"))!;
         const shown = (await waitForFigures(page, {figure, timeout: 400_000})).find((c) => c.figure === figure)!;
         expect(shown.state).toBe("ready");
