@@ -14,16 +14,16 @@ import type {Browser, BrowserContext, Page} from "playwright-core";
 import {occlusion} from "../../src/lib/occlusion.js";
 import {integratedGradients} from "../../src/lib/integrated-gradients.js";
 import {makeBatchPolicy} from "../../src/lib/explanation.js";
-import {launchBrowser, requireDist, screenshot, serveDist, settled, watchProblems} from "./helpers.js";
+import {requireDist, screenshot, settled, sharedBrowser, siteUnderTest, watchProblems} from "./helpers.js";
 import {captions, setRange, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
-let site: Awaited<ReturnType<typeof serveDist>>;
+let site: Awaited<ReturnType<typeof siteUnderTest>>;
 let browser: Browser;
 
 beforeAll(async () => {
   requireDist();
-  site = await serveDist(SITE_DIR);
-  browser = await launchBrowser();
+  site = await siteUnderTest();
+  browser = await sharedBrowser();
 });
 
 afterAll(async () => {

@@ -10,17 +10,17 @@ import fs from "node:fs";
 import path from "node:path";
 import {afterAll, beforeAll, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
-import {ARTIFACTS, DIST, launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
+import {ARTIFACTS, DIST, openPage, requireDist, screenshot, sharedBrowser, siteUnderTest} from "./helpers.js";
 
-let site: Awaited<ReturnType<typeof serveDist>>;
+let site: Awaited<ReturnType<typeof siteUnderTest>>;
 let browser: Browser;
 let page: Page;
 let problems: () => string[];
 
 beforeAll(async () => {
   requireDist();
-  site = await serveDist();
-  browser = await launchBrowser();
+  site = await siteUnderTest();
+  browser = await sharedBrowser();
   ({page, problems} = await openPage(browser, `${site.url}/pages/dataset-wide-results`));
   await page.waitForSelector('[data-testid="per-class-table"]', {timeout: 120_000});
 });

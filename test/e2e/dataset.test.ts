@@ -6,11 +6,11 @@
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
 import {fixture, index} from "../helpers/fixtures.js";
-import {launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
+import {openPage, requireDist, screenshot, sharedBrowser, siteUnderTest} from "./helpers.js";
 
 const BACKENDS = ["webgpu", "webgl", "wasm", "cpu"];
 
-let site: Awaited<ReturnType<typeof serveDist>>;
+let site: Awaited<ReturnType<typeof siteUnderTest>>;
 let browser: Browser;
 let page: Page;
 let problems: () => string[];
@@ -23,8 +23,8 @@ interface Card {
 
 beforeAll(async () => {
   requireDist();
-  site = await serveDist();
-  browser = await launchBrowser();
+  site = await siteUnderTest();
+  browser = await sharedBrowser();
   ({page, problems} = await openPage(browser, `${site.url}/pages/dataset-and-model`));
   // All predictions are in once the accuracy line says it is done.
   await page.waitForSelector('[data-testid="gallery-accuracy"][data-done="true"]', {timeout: 300_000});

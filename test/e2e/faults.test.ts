@@ -8,7 +8,7 @@
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
-import {CHROMIUM_ARGS, launchBrowser, requireDist, screenshot, serveDist, settled, watchProblems} from "./helpers.js";
+import {requireDist, screenshot, settled, sharedBrowser, siteUnderTest, watchProblems} from "./helpers.js";
 import {canvasDigest, captions, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 /** Every page of the report that computes something. */
@@ -45,13 +45,13 @@ async function withoutApis(context: BrowserContext, options: {wasm?: boolean} = 
   });
 }
 
-let site: Awaited<ReturnType<typeof serveDist>>;
+let site: Awaited<ReturnType<typeof siteUnderTest>>;
 let browser: Browser;
 
 beforeAll(async () => {
   requireDist();
-  site = await serveDist(SITE_DIR);
-  browser = await launchBrowser(CHROMIUM_ARGS);
+  site = await siteUnderTest();
+  browser = await sharedBrowser();
 });
 
 afterAll(async () => {
@@ -115,7 +115,8 @@ describe("a browser with neither WebGPU nor WebGL", () => {
       } else {
         // The page's first figure computes on wasm (every figure of every page
         // is computed on wasm by handout-pages and the chapters' own tests).
-        const first = (await page.waitForSelector('[data-testid="figure-caption"]', {timeout: 120_000}))!;
+        // Its caption is in the page (hidden until it has a result) once the figure exists.
+        const first = (await page.waitForSelector('[data-testid="figure-caption"]', {state: "attached", timeout: 120_000}))!;
         const figure = (await first.getAttribute("data-figure"))!;
         const shown = (await waitForFigures(page, {figure, timeout: 400_000})).find((c) => c.figure === figure)!;
         expect(shown.state).toBe("ready");

@@ -18,7 +18,10 @@
 // changes how many images a method sends (IG steps, curve steps, SmoothGrad
 // samples) compiles nothing new; after the engine's idle warm-up of a
 // chapter, its choices (another class, SmoothGrad) compile nothing new either.
-// Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
+// Needs dist/ (`npm run build`) and Chromium (see helpers.ts). Minutes of
+// shader compiling in software: not part of `npm test` but of
+// `npm run test:gpu` (CI runs it after npm test); it starts its own browser
+// for the WebGPU flag.
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser} from "playwright-core";
 import {launchBrowser, requireDist, serveDist} from "./helpers.js";

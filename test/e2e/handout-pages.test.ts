@@ -10,12 +10,12 @@
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
-import {CHROMIUM_ARGS, launchBrowser, requireDist, screenshot, serveDist, settled, watchProblems} from "./helpers.js";
+import {requireDist, screenshot, settled, sharedBrowser, siteUnderTest, watchProblems} from "./helpers.js";
 import {canvasDigest, captions, setRange, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const PAGES = ["occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score"] as const;
 
-let site: Awaited<ReturnType<typeof serveDist>>;
+let site: Awaited<ReturnType<typeof siteUnderTest>>;
 let browser: Browser;
 let context: BrowserContext;
 const pages = new Map<string, {page: Page; problems: string[]; ms: number}>();
@@ -31,8 +31,8 @@ async function open(path: string): Promise<{page: Page; problems: string[]}> {
 
 beforeAll(async () => {
   requireDist();
-  site = await serveDist(SITE_DIR);
-  browser = await launchBrowser(CHROMIUM_ARGS);
+  site = await siteUnderTest();
+  browser = await sharedBrowser();
   context = await browser.newContext({viewport: {width: 1200, height: 900}});
 });
 

@@ -1,18 +1,24 @@
 // Helpers for the end-to-end tests: serve the built site (dist/) and drive
 // a headless Chromium through playwright-core. Every page test uses them:
 //
-//   const site = await serveDist();
-//   const browser = await launchBrowser();
+//   const site = await siteUnderTest();
+//   const browser = await sharedBrowser();
 //   const {page, problems} = await openPage(browser, site.url + "/pages/x");
 //   ...
 //   expect(problems()).toEqual([]);
 //   await browser.close(); await site.close();
+//
+// Under vitest the server and the browser are started once for all files
+// (global-setup.ts); `browser.close()` then closes only this file's contexts
+// and connection. Elsewhere (scripts, a file run with another config) the
+// same calls start the file's own server and browser.
 import fs from "node:fs";
 import http from "node:http";
 import type {AddressInfo} from "node:net";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {chromium, type Browser, type Page} from "playwright-core";
+import {inject} from "vitest";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** The built site: $EXPLAIN_DIST (as in observablehq.config.ts), or dist/. */
@@ -113,12 +119,48 @@ function resolveFile(root: string, url: string): string | null {
   return null;
 }
 
-/** Headless Chromium; fails with what to do if it is not installed. */
-export async function launchBrowser(args: string[] = CHROMIUM_ARGS): Promise<Browser> {
+/** Fails with what to do if Chromium is not installed. */
+export function requireChromium(): void {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`no Chromium at ${CHROMIUM}: install it (Debian: \`apt-get install -y chromium\`) or set CHROMIUM to its path.`);
   }
+}
+
+/** Headless Chromium of its own (for other flags than CHROMIUM_ARGS); fails with what to do if it is not installed. */
+export async function launchBrowser(args: string[] = CHROMIUM_ARGS): Promise<Browser> {
+  requireChromium();
   return chromium.launch({executablePath: CHROMIUM, headless: true, args});
+}
+
+/** What global-setup.ts provides, or undefined outside the e2e project. */
+function provided<K extends "siteUrl" | "browserEndpoints">(key: K) {
+  try {
+    return inject(key);
+  } catch {
+    return undefined; // not under vitest
+  }
+}
+
+/**
+ * The built site's server: the one shared by all e2e files, or (outside
+ * them) a server of its own. `close()` stops only a server of its own.
+ */
+export async function siteUnderTest(): Promise<{url: string; close: () => Promise<void>}> {
+  requireDist();
+  const url = provided("siteUrl");
+  return url ? {url, close: async () => {}} : await serveDist();
+}
+
+/**
+ * A headless Chromium with CHROMIUM_ARGS: this test worker's shared browser
+ * (connected; `close()` closes this file's contexts and disconnects), or
+ * (outside the e2e project) one of its own.
+ */
+export async function sharedBrowser(): Promise<Browser> {
+  const endpoints = provided("browserEndpoints");
+  if (!endpoints?.length) return await launchBrowser();
+  const worker = Math.max(0, Number(process.env.VITEST_POOL_ID ?? 1) - 1);
+  return await chromium.connect(endpoints[worker % endpoints.length]);
 }
 
 /**

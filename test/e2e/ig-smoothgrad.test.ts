@@ -13,7 +13,7 @@ import fs from "node:fs";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
 import {integratedGradients, type Completeness} from "../../src/lib/integrated-gradients.js";
-import {launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
+import {openPage, requireDist, screenshot, sharedBrowser, siteUnderTest} from "./helpers.js";
 import {canvasDigest, captions, distDataFile, setRange, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const M = 6;
@@ -28,7 +28,7 @@ interface Gallery {
   images: {id: string}[];
 }
 
-let site: Awaited<ReturnType<typeof serveDist>>;
+let site: Awaited<ReturnType<typeof siteUnderTest>>;
 let browser: Browser;
 let photoId: string;
 let nodeValues: Promise<Map<string, {completeness: Completeness; ms: number}>>;
@@ -82,8 +82,8 @@ beforeAll(async () => {
   requireDist();
   const gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as Gallery;
   photoId = gallery.images[0].id;
-  site = await serveDist(SITE_DIR);
-  browser = await launchBrowser();
+  site = await siteUnderTest();
+  browser = await sharedBrowser();
   // Node computes while the browser does.
   nodeValues = completenessInNode(photoId);
   nodeValues.catch(() => undefined);

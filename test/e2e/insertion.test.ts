@@ -17,7 +17,7 @@ import {resizeMapArray} from "../../src/lib/image.js";
 import {metricCurve} from "../../src/lib/insertion.js";
 import {explain, METHOD_NAMES, methodSteps, type MethodName} from "../../src/lib/methods.js";
 import type {MetricName, SubstrateName} from "../../src/lib/substrate.js";
-import {launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
+import {openPage, requireDist, screenshot, sharedBrowser, siteUnderTest} from "./helpers.js";
 import {canvasDigest, captions, distDataFile, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const D = 6;
@@ -30,7 +30,7 @@ interface Gallery {
   images: {id: string; label: number; className: string; fixture: boolean}[];
 }
 
-let site: Awaited<ReturnType<typeof serveDist>>;
+let site: Awaited<ReturnType<typeof siteUnderTest>>;
 let browser: Browser;
 let gallery: Gallery;
 let photoId: string;
@@ -59,8 +59,8 @@ beforeAll(async () => {
   requireDist();
   gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as Gallery;
   photoId = gallery.images[0].id;
-  site = await serveDist(SITE_DIR);
-  browser = await launchBrowser();
+  site = await siteUnderTest();
+  browser = await sharedBrowser();
 });
 
 afterAll(async () => {

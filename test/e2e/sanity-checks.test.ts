@@ -14,14 +14,14 @@ import {explain, type MethodName} from "../../src/lib/methods.js";
 import {randomizedStateDict} from "../../src/lib/randomization.js";
 import {ResNet18} from "../../src/lib/resnet18.js";
 import {spearman} from "../../src/lib/statistics.js";
-import {launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
+import {openPage, requireDist, screenshot, sharedBrowser, siteUnderTest} from "./helpers.js";
 import {canvasDigest, distDataFile, setRange, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const FAST: MethodName[] = ["grad", "grad_x_input", "grad_cam"];
 const ALL: MethodName[] = [...FAST, "integrated_gradients", "occlusion"];
 const TOLERANCE = 1e-3;
 
-let site: Awaited<ReturnType<typeof serveDist>>;
+let site: Awaited<ReturnType<typeof siteUnderTest>>;
 let browser: Browser;
 let page: Page;
 let problems: () => string[];
@@ -71,8 +71,8 @@ beforeAll(async () => {
   requireDist();
   const gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as {images: {id: string}[]};
   photo = gallery.images[0].id;
-  site = await serveDist(SITE_DIR);
-  browser = await launchBrowser();
+  site = await siteUnderTest();
+  browser = await sharedBrowser();
   const t0 = Date.now();
   ({page, problems} = await openPage(browser, `${site.url}/pages/sanity-checks#image=${photo}&stage=0`, {width: 1200, height: 900}));
   await waitForFigures(page, {figure: "sanity-maps", params: {id: photo, stage: 0}, timeout: 240_000});

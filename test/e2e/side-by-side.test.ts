@@ -11,7 +11,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
 import {deletionCurve} from "../../src/lib/deletion.js";
 import {explain, METHOD_NAMES, methodSteps, type MethodName} from "../../src/lib/methods.js";
-import {launchBrowser, openPage, requireDist, screenshot, serveDist} from "./helpers.js";
+import {openPage, requireDist, screenshot, sharedBrowser, siteUnderTest} from "./helpers.js";
 import {distDataFile, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const SETTINGS = {S: 3, M: 4, D: 6};
@@ -22,7 +22,7 @@ interface Gallery {
   images: {id: string; label: number; className: string; fixture: boolean}[];
 }
 
-let site: Awaited<ReturnType<typeof serveDist>>;
+let site: Awaited<ReturnType<typeof siteUnderTest>>;
 let browser: Browser;
 let page: Page;
 let problems: () => string[];
@@ -56,8 +56,8 @@ beforeAll(async () => {
   const first = gallery.images[0];
   const second = gallery.images.find((im) => im.label !== first.label && im.fixture) ?? gallery.images.find((im) => im.label !== first.label)!;
   ids = [first.id, second.id];
-  site = await serveDist(SITE_DIR);
-  browser = await launchBrowser();
+  site = await siteUnderTest();
+  browser = await sharedBrowser();
   const hash = `image=${ids[0]}&compare=${ids[1]}&S=${SETTINGS.S}&M=${SETTINGS.M}&D=${SETTINGS.D}`;
   ({page, problems} = await openPage(browser, `${site.url}/pages/side-by-side#${hash}`, {width: 1200, height: 900}));
   // Node computes while the browser does.

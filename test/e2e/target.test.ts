@@ -4,15 +4,15 @@
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {afterAll, beforeAll, expect, it} from "vitest";
 import type {Browser} from "playwright-core";
-import {launchBrowser, openPage, requireDist, screenshot, serveDist, settled} from "./helpers.js";
+import {openPage, requireDist, screenshot, settled, sharedBrowser, siteUnderTest} from "./helpers.js";
 import {canvasDigest, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
-let site: Awaited<ReturnType<typeof serveDist>>;
+let site: Awaited<ReturnType<typeof siteUnderTest>>;
 let browser: Browser;
 beforeAll(async () => {
   requireDist();
-  site = await serveDist(SITE_DIR);
-  browser = await launchBrowser();
+  site = await siteUnderTest();
+  browser = await sharedBrowser();
 });
 afterAll(async () => {
   await browser?.close();

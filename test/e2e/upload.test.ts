@@ -18,7 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page, Request} from "playwright-core";
-import {CHROMIUM_ARGS, launchBrowser, requireDist, screenshot, serveDist, settled, watchProblems} from "./helpers.js";
+import {requireDist, screenshot, settled, sharedBrowser, siteUnderTest, watchProblems} from "./helpers.js";
 import {captions, distDataFile, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 import {readImage224} from "../../src/data/node/sources.js";
 import {toPhotoPixels, UPLOAD_CLASS_NAME, UPLOAD_STORAGE_KEY} from "../../src/components/upload.js";
@@ -29,7 +29,7 @@ import sharp from "sharp";
 const PHOTO_BYTES = 224 * 224 * 3;
 const SHARED_PHOTO = path.join(SHARED, "imagenette2/val/n01440764/ILSVRC2012_val_00009111.JPEG");
 
-let site: Awaited<ReturnType<typeof serveDist>>;
+let site: Awaited<ReturnType<typeof siteUnderTest>>;
 let browser: Browser;
 let context: BrowserContext;
 let tmp: string;
@@ -41,8 +41,8 @@ beforeAll(async () => {
   const t0 = Date.now();
   files = await writeUploadFiles(tmp);
   console.log(`fault files written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  site = await serveDist(SITE_DIR);
-  browser = await launchBrowser(CHROMIUM_ARGS);
+  site = await siteUnderTest();
+  browser = await sharedBrowser();
   context = await browser.newContext({viewport: {width: 1200, height: 900}});
 });
 

@@ -1,5 +1,7 @@
-// One model per test file (each vitest worker is its own process), on the
-// backend tests use: wasm (TFJS_BACKEND=cpu to compare).
+// The model on the backend tests use: wasm (TFJS_BACKEND=cpu to compare).
+// Loaded once per process: the files that load it share their vitest worker
+// (the "model" project, isolate: false, in vitest.config.ts), so the second
+// file of a worker gets the same model without reading the weights again.
 import type * as TF from "@tensorflow/tfjs";
 import {initTf} from "../../src/data/node/tf.js";
 import {loadModel} from "../../src/data/node/model.js";
@@ -9,9 +11,19 @@ import {fixture, WEIGHTS} from "./fixtures.js";
 
 export const PIXELS = 224 * 224;
 
+let model: ResNet18 | null = null;
+let modelBackend = "";
+
 export async function setup(): Promise<{tf: typeof TF; model: ResNet18}> {
+  // The backend again for each file: another file may have chosen one.
   const tf = await initTf();
-  return {tf, model: loadModel(WEIGHTS).model};
+  // The weights on that backend (a model made on another would keep its tensors there).
+  if (model === null || modelBackend !== tf.getBackend()) {
+    model?.dispose();
+    model = loadModel(WEIGHTS).model;
+    modelBackend = tf.getBackend();
+  }
+  return {tf, model};
 }
 
 /** Fixture image i as a [224,224,3] tensor in [0,1]. */
