@@ -6,7 +6,7 @@
 // methods, their deletion, LeRF and insertion curves of 10 steps, their
 // sparseness and complexity, sharing work; one process), with its stages; on cpu only when asked for (--tasks protocol: minutes).
 // Throughput with one worker per core: npm run stats -- --no-cache (s/image).
-// --metrics: instead, the time of each evaluation metric (issue 15: LeRF, insertion,
+// --metrics: instead, the time of each evaluation metric (LeRF, insertion,
 // ABPC, ROAD deletion, sparseness, complexity, faithfulness correlation, max-sensitivity,
 // random-logit) for each method's map at the handout's settings, one run each.
 import os from "node:os";

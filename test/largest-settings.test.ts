@@ -1,7 +1,7 @@
 // The largest settings the sliders allow (occlusion 32 x 32, integrated
 // gradients with 256 steps, deletion with 100 steps) complete by chunking on
 // a small batch size, report progress batch by batch, stay finite and leave
-// no tensors behind (issue #7, "GPU memory pressure", the library side; the
+// no tensors behind ("GPU memory pressure", the library side; the
 // browser side is in test/e2e/faults.test.ts).
 //
 // In CI the photo is shrunk to 64 x 64 (the model is fully convolutional:

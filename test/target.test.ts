@@ -1,4 +1,4 @@
-// "Explain any class" (issue #6): every method and the deletion curve take a
+// "Explain any class": every method and the deletion curve take a
 // `target` class. Target = the predicted class gives exactly the default
 // result; another class gives that class's explanation, checked against
 // numbers computed here independently of the method's code. On a 64 x 64

@@ -8,7 +8,7 @@
 //
 // - Cancellation: aborting a request's signal tells the engine (a "cancel"
 //   message, checked between batches) and, on a cross-origin isolated page,
-//   raises a shared flag every kernel checks (abort.ts). Without that flag a
+//   raises a shared flag every kernel checks (tfjs-patches.ts). Without that flag a
 //   request still running ABORT_GRACE_MS after its cancel is stopped by
 //   ending the worker; the requests it had that were not cancelled are sent
 //   again to a new one.
@@ -146,7 +146,7 @@ export class ComputeClient {
    * or a chapter name, see warm-up.ts) while it is idle, on a photo of
    * `size` x `size` pixels; resolves when that is done (or skipped: a CPU
    * backend, the main-thread engine, `?warmup=off`). The chapters call it
-   * for themselves (session.ts); a new worker after a crash gets it again.
+   * for themselves (chapter.ts); a new worker after a crash gets it again.
    */
   async warmUp(chapter: string, {size = 224}: {size?: number} = {}): Promise<WarmUpReport> {
     if (this.options.search.get("warmup") === "off") return {chapter, steps: 0, ms: 0, programs: null, skipped: "turned off (?warmup=off)"};

@@ -1,4 +1,4 @@
-// End-to-end fault suite (issue #7, browser side): the report on machines
+// End-to-end fault suite (the browser side): the report on machines
 // without a GPU API, with little GPU memory (small batches, the largest
 // settings), and with odd values typed by readers. Each case asserts what the
 // reader sees: the backend named with a "slower" note, figures that compute,

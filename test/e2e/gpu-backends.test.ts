@@ -11,7 +11,7 @@
 // Each backend's compute worker is asked for that backend by name
 // (`?backend=webgpu`), so it uses the software adapter instead of skipping
 // it; the tests fail (never skip) if it runs another one.
-// Tolerances (issue 14): every map within 1e-4 of wasm's, relative to the
+// Tolerances: every map within 1e-4 of wasm's, relative to the
 // largest |value| of wasm's map; every AUC within 1e-4.
 // Programs (on WebGL): a GPU backend compiles a program per op and shape
 // (WebGL) or configuration (WebGPU). With the batches padded, a slider that

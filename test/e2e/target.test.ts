@@ -1,4 +1,4 @@
-// End-to-end: "explain the class" (issue #6). Choosing a class other than the
+// End-to-end: "explain the class". Choosing a class other than the
 // predicted one recomputes the map for that class, says so, and the choice
 // follows the reader to the next chapter (and into the address).
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).

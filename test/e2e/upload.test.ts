@@ -1,5 +1,5 @@
-// End-to-end: the reader's own photo (issue #6) and the upload part of the
-// fault suite (issue #7): "not an image, zero bytes, 8000x8000 pixels,
+// End-to-end: the reader's own photo and the upload part of the
+// fault suite: "not an image, zero bytes, 8000x8000 pixels,
 // 16-bit PNG, grayscale, CMYK JPEG, PNG with alpha, animated GIF", plus a
 // file over the pixel limit, a too-thin one and an EXIF-rotated JPEG. Each
 // file is generated with sharp (test/helpers/upload-files.ts) and given to

@@ -1,4 +1,4 @@
-// The files of the upload fault suite (issue #7: "not an image, zero bytes,
+// The files of the upload fault suite ("not an image, zero bytes,
 // 8000x8000 pixels, 16-bit PNG, grayscale, CMYK JPEG, PNG with alpha,
 // animated GIF"), plus a few more edge cases, written with sharp into a
 // folder. Used by test/upload.test.ts (Node) and test/e2e/upload.test.ts
