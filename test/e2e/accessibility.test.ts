@@ -13,7 +13,7 @@ import {createRequire} from "node:module";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
 import config from "../../observablehq.config.js";
-import {launchBrowser, requireDist, screenshot, serveDist, settled, watchProblems} from "./helpers.js";
+import {closeSharedSite, openSharedSite, screenshot, settled, type SiteUnderTest, watchProblems} from "./helpers.js";
 import {captions, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
@@ -35,7 +35,7 @@ interface AxeViolation {
   nodes: {target: string[]; failureSummary?: string}[];
 }
 
-let site: Awaited<ReturnType<typeof serveDist>>;
+let site: SiteUnderTest;
 let browser: Browser;
 let context: BrowserContext;
 
@@ -85,16 +85,11 @@ function describeViolations(violations: AxeViolation[]): string {
 }
 
 beforeAll(async () => {
-  requireDist();
-  site = await serveDist(SITE_DIR);
-  browser = await launchBrowser();
+  ({site, browser} = await openSharedSite());
   context = await browser.newContext({viewport: {width: 1200, height: 900}});
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => closeSharedSite(site, browser));
 
 describe("axe-core: WCAG 2.2 AA and best practice", () => {
   for (const path of PAGES) {

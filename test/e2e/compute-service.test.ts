@@ -14,22 +14,17 @@ import type {Browser, BrowserContext, Page} from "playwright-core";
 import {occlusion} from "../../src/lib/occlusion.js";
 import {integratedGradients} from "../../src/lib/integrated-gradients.js";
 import {makeBatchPolicy} from "../../src/lib/explanation.js";
-import {requireDist, screenshot, settled, sharedBrowser, siteUnderTest, watchProblems} from "./helpers.js";
+import {closeSharedSite, openSharedSite, screenshot, settled, type SiteUnderTest, watchProblems} from "./helpers.js";
 import {captions, setRange, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
-let site: Awaited<ReturnType<typeof siteUnderTest>>;
+let site: SiteUnderTest;
 let browser: Browser;
 
 beforeAll(async () => {
-  requireDist();
-  site = await siteUnderTest();
-  browser = await sharedBrowser();
+  ({site, browser} = await openSharedSite());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => closeSharedSite(site, browser));
 
 /** Records long tasks and a 10 ms heartbeat's gaps from before any page script runs. */
 const PROBE = `(() => {

@@ -10,25 +10,20 @@ import fs from "node:fs";
 import path from "node:path";
 import {afterAll, beforeAll, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
-import {ARTIFACTS, DIST, openPage, requireDist, screenshot, sharedBrowser, siteUnderTest} from "./helpers.js";
+import {ARTIFACTS, closeSharedSite, DIST, openPage, openSharedSite, screenshot, type SiteUnderTest} from "./helpers.js";
 
-let site: Awaited<ReturnType<typeof siteUnderTest>>;
+let site: SiteUnderTest;
 let browser: Browser;
 let page: Page;
 let problems: () => string[];
 
 beforeAll(async () => {
-  requireDist();
-  site = await siteUnderTest();
-  browser = await sharedBrowser();
+  ({site, browser} = await openSharedSite());
   ({page, problems} = await openPage(browser, `${site.url}/pages/dataset-wide-results`));
   await page.waitForSelector('[data-testid="per-class-table"]', {timeout: 120_000});
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => closeSharedSite(site, browser));
 
 it("shows the statistics of the build's data, with no console errors; screenshot", async () => {
   const dataDir = path.join(DIST, "_file", "data");

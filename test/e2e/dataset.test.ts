@@ -6,11 +6,11 @@
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
 import {fixture, index} from "../helpers/fixtures.js";
-import {openPage, requireDist, screenshot, sharedBrowser, siteUnderTest} from "./helpers.js";
+import {closeSharedSite, openPage, openSharedSite, screenshot, type SiteUnderTest} from "./helpers.js";
 
 const BACKENDS = ["webgpu", "webgl", "wasm", "cpu"];
 
-let site: Awaited<ReturnType<typeof siteUnderTest>>;
+let site: SiteUnderTest;
 let browser: Browser;
 let page: Page;
 let problems: () => string[];
@@ -22,18 +22,13 @@ interface Card {
 }
 
 beforeAll(async () => {
-  requireDist();
-  site = await siteUnderTest();
-  browser = await sharedBrowser();
+  ({site, browser} = await openSharedSite());
   ({page, problems} = await openPage(browser, `${site.url}/pages/dataset-and-model`));
   // All predictions are in once the accuracy line says it is done.
   await page.waitForSelector('[data-testid="gallery-accuracy"][data-done="true"]', {timeout: 300_000});
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => closeSharedSite(site, browser));
 
 async function cards(): Promise<Card[]> {
   return page.$$eval('[data-testid="gallery-item"]', (els) =>

@@ -8,7 +8,7 @@
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
-import {requireDist, screenshot, settled, sharedBrowser, siteUnderTest, watchProblems} from "./helpers.js";
+import {closeSharedSite, openSharedSite, screenshot, settled, type SiteUnderTest, watchProblems} from "./helpers.js";
 import {canvasDigest, captions, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 /** Every page of the report that computes something. */
@@ -45,19 +45,14 @@ async function withoutApis(context: BrowserContext, options: {wasm?: boolean} = 
   });
 }
 
-let site: Awaited<ReturnType<typeof siteUnderTest>>;
+let site: SiteUnderTest;
 let browser: Browser;
 
 beforeAll(async () => {
-  requireDist();
-  site = await siteUnderTest();
-  browser = await sharedBrowser();
+  ({site, browser} = await openSharedSite());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => closeSharedSite(site, browser));
 
 async function open(context: BrowserContext, path: string): Promise<{page: Page; problems: string[]}> {
   const page = await context.newPage();

@@ -120,6 +120,11 @@ export function distDataFile(stem: string, ext: string): string {
   return path.join(dir, name);
 }
 
+/** The built site's gallery description (gallery.json). */
+export function builtGallery(): GalleryMeta {
+  return JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as GalleryMeta;
+}
+
 /** The built site's URL path of that file (for fetch in the page). */
 export function distDataUrl(stem: string, ext: string): string {
   return `/_file/data/${path.basename(distDataFile(stem, ext))}`;
@@ -141,7 +146,7 @@ export async function siteInNode(): Promise<SiteInNode> {
   const manifest = JSON.parse(fs.readFileSync(distDataFile("weights", "json"), "utf8")) as WeightsManifest;
   const bin = fs.readFileSync(distDataFile("weights", "bin"));
   const weights = decodeWeights(manifest, bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
-  const gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as GalleryMeta;
+  const gallery = builtGallery();
   const pixels = new Uint8Array(fs.readFileSync(distDataFile("gallery", "bin")));
   const n = gallery.size * gallery.size * 3;
   return {

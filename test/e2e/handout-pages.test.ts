@@ -10,12 +10,12 @@
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
-import {requireDist, screenshot, settled, sharedBrowser, siteUnderTest, watchProblems} from "./helpers.js";
+import {closeSharedSite, openSharedSite, screenshot, settled, type SiteUnderTest, watchProblems} from "./helpers.js";
 import {canvasDigest, captions, setRange, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const PAGES = ["occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score"] as const;
 
-let site: Awaited<ReturnType<typeof siteUnderTest>>;
+let site: SiteUnderTest;
 let browser: Browser;
 let context: BrowserContext;
 const pages = new Map<string, {page: Page; problems: string[]; ms: number}>();
@@ -30,16 +30,11 @@ async function open(path: string): Promise<{page: Page; problems: string[]}> {
 }
 
 beforeAll(async () => {
-  requireDist();
-  site = await siteUnderTest();
-  browser = await sharedBrowser();
+  ({site, browser} = await openSharedSite());
   context = await browser.newContext({viewport: {width: 1200, height: 900}});
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => closeSharedSite(site, browser));
 
 describe("method chapters", () => {
   for (const name of PAGES) {

@@ -163,6 +163,19 @@ export async function sharedBrowser(): Promise<Browser> {
   return await chromium.connect(endpoints[worker % endpoints.length]);
 }
 
+export type SiteUnderTest = Awaited<ReturnType<typeof siteUnderTest>>;
+
+/** A test file's site and browser (in its beforeAll): `({site, browser} = await openSharedSite())`. */
+export async function openSharedSite(): Promise<{site: SiteUnderTest; browser: Browser}> {
+  return {site: await siteUnderTest(), browser: await sharedBrowser()};
+}
+
+/** Releases what openSharedSite gave a file (in its afterAll); the shared server and browser stay up for the other files. */
+export async function closeSharedSite(site: SiteUnderTest | undefined, browser: Browser | undefined): Promise<void> {
+  await browser?.close();
+  await site?.close();
+}
+
 /**
  * Opens `url` in a new page and records what goes wrong: console errors,
  * uncaught exceptions, failed requests and HTTP errors. `problems()` lists

@@ -9,12 +9,11 @@
 //    the map; n = 1 with noise 0 paints exactly the plain map.
 // Screenshots: test-artifacts/ig-baseline-*.png, smoothgrad-*.png.
 // Needs a built site ($EXPLAIN_DIST or dist/) and Chromium (see helpers.ts).
-import fs from "node:fs";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
 import {integratedGradients, type Completeness} from "../../src/lib/integrated-gradients.js";
-import {openPage, requireDist, screenshot, sharedBrowser, siteUnderTest} from "./helpers.js";
-import {canvasDigest, captions, distDataFile, setRange, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {closeSharedSite, openPage, openSharedSite, requireDist, screenshot, type SiteUnderTest} from "./helpers.js";
+import {builtGallery, canvasDigest, captions, setRange, siteInNode, waitForFigures} from "./handout-helpers.js";
 
 const M = 6;
 const K = 2;
@@ -23,12 +22,7 @@ const TOLERANCE = 1e-3;
 /** Settings compared with Node. */
 const COMPARED = [{baseline: "blur", K: 1}, {baseline: "uniform", K}] as const;
 
-interface Gallery {
-  size: number;
-  images: {id: string}[];
-}
-
-let site: Awaited<ReturnType<typeof siteUnderTest>>;
+let site: SiteUnderTest;
 let browser: Browser;
 let photoId: string;
 let nodeValues: Promise<Map<string, {completeness: Completeness; ms: number}>>;
@@ -80,19 +74,15 @@ const IG_MAP = '[data-testid="ig-map"] canvas[data-testid="heatmap"]';
 
 beforeAll(async () => {
   requireDist();
-  const gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as Gallery;
+  const gallery = builtGallery();
   photoId = gallery.images[0].id;
-  site = await siteUnderTest();
-  browser = await sharedBrowser();
+  ({site, browser} = await openSharedSite());
   // Node computes while the browser does.
   nodeValues = completenessInNode(photoId);
   nodeValues.catch(() => undefined);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => closeSharedSite(site, browser));
 
 describe("Integrated gradients: baselines", () => {
   let page: Page;

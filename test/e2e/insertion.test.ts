@@ -8,7 +8,6 @@
 // Node's too. Screenshots go to test-artifacts/. Small settings (6 curve
 // steps; occlusion 2 x 2 and 2 IG steps on Side by side) keep it short.
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
-import fs from "node:fs";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
 import {randomSmoothMap} from "../../src/lib/random-map.js";
@@ -17,22 +16,18 @@ import {resizeMapArray} from "../../src/lib/image.js";
 import {metricCurve} from "../../src/lib/insertion.js";
 import {explain, METHOD_NAMES, methodSteps, type MethodName} from "../../src/lib/methods.js";
 import type {MetricName, SubstrateName} from "../../src/lib/substrate.js";
-import {openPage, requireDist, screenshot, sharedBrowser, siteUnderTest} from "./helpers.js";
-import {canvasDigest, captions, distDataFile, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {closeSharedSite, openPage, openSharedSite, requireDist, screenshot, type SiteUnderTest} from "./helpers.js";
+import {builtGallery, canvasDigest, captions, siteInNode, waitForFigures} from "./handout-helpers.js";
 
 const D = 6;
 const SEED = 1;
 const SBS = {S: 2, M: 2, D: 4};
 const TOLERANCE = 1e-3;
 
-interface Gallery {
-  size: number;
-  images: {id: string; label: number; className: string; fixture: boolean}[];
-}
 
-let site: Awaited<ReturnType<typeof siteUnderTest>>;
+let site: SiteUnderTest;
 let browser: Browser;
-let gallery: Gallery;
+let gallery: ReturnType<typeof builtGallery>;
 let photoId: string;
 
 /** The library in Node on the site's weights and photos. */
@@ -57,16 +52,12 @@ async function nodeAucs(id: string, metric: MetricName, substrate: SubstrateName
 
 beforeAll(async () => {
   requireDist();
-  gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as Gallery;
+  gallery = builtGallery();
   photoId = gallery.images[0].id;
-  site = await siteUnderTest();
-  browser = await sharedBrowser();
+  ({site, browser} = await openSharedSite());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => closeSharedSite(site, browser));
 
 /** Clicks option `option` of the radio group labelled `group` in the first metric controls. */
 async function choose(page: Page, group: string, option: string): Promise<void> {

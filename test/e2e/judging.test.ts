@@ -19,14 +19,14 @@ import {explain, mapFunction, METHOD_NAMES, methodSteps, type MethodName} from "
 import {negatedRelevance} from "../../src/lib/morf-lerf.js";
 import {randomLogitTest} from "../../src/lib/random-logit.js";
 import {kendallTau, rankValues, EVALUATION_METRICS, type EvaluationMetricName} from "../../src/lib/ranking.js";
-import {openPage, requireDist, screenshot, sharedBrowser, siteUnderTest} from "./helpers.js";
+import {closeSharedSite, openPage, openSharedSite, screenshot, type SiteUnderTest} from "./helpers.js";
 import {siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const PHOTO = "ILSVRC2012_val_00009111.JPEG";
 const SETTINGS = {S: 3, M: 4, D: 4, subsets: 10, subsetSize: 256, perturbations: 1, radius: 5, judgeSeed: 1};
 const TOLERANCE = 1e-6;
 
-let site: Awaited<ReturnType<typeof siteUnderTest>>;
+let site: SiteUnderTest;
 let browser: Browser;
 let page: Page;
 let problems: () => string[];
@@ -65,19 +65,14 @@ async function metricsInNode(): Promise<Record<EvaluationMetricName, Record<stri
 }
 
 beforeAll(async () => {
-  requireDist();
-  site = await siteUnderTest();
-  browser = await sharedBrowser();
+  ({site, browser} = await openSharedSite());
   const hash = new URLSearchParams({image: PHOTO, target: "-1", judgeSubstrate: "black", ...Object.fromEntries(Object.entries(SETTINGS).map(([k, v]) => [k, String(v)]))});
   ({page, problems} = await openPage(browser, `${site.url}/pages/judging-explanations#${hash}`));
   node = metricsInNode();
   node.catch(() => undefined);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => closeSharedSite(site, browser));
 
 async function table(): Promise<Record<string, Record<string, {value: number; rank: number}>>> {
   return page.$$eval('[data-testid="metric-table"] td[data-metric]', (cells) => {

@@ -14,14 +14,14 @@ import {explain, type MethodName} from "../../src/lib/methods.js";
 import {randomizedStateDict} from "../../src/lib/randomization.js";
 import {ResNet18} from "../../src/lib/resnet18.js";
 import {spearman} from "../../src/lib/statistics.js";
-import {openPage, requireDist, screenshot, sharedBrowser, siteUnderTest} from "./helpers.js";
-import {canvasDigest, distDataFile, setRange, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {closeSharedSite, openPage, openSharedSite, requireDist, screenshot, type SiteUnderTest} from "./helpers.js";
+import {builtGallery, canvasDigest, setRange, siteInNode, waitForFigures} from "./handout-helpers.js";
 
 const FAST: MethodName[] = ["grad", "grad_x_input", "grad_cam"];
 const ALL: MethodName[] = [...FAST, "integrated_gradients", "occlusion"];
 const TOLERANCE = 1e-3;
 
-let site: Awaited<ReturnType<typeof siteUnderTest>>;
+let site: SiteUnderTest;
 let browser: Browser;
 let page: Page;
 let problems: () => string[];
@@ -69,10 +69,9 @@ async function rhosInNode(id: string): Promise<Record<string, number>> {
 
 beforeAll(async () => {
   requireDist();
-  const gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as {images: {id: string}[]};
+  const gallery = builtGallery();
   photo = gallery.images[0].id;
-  site = await siteUnderTest();
-  browser = await sharedBrowser();
+  ({site, browser} = await openSharedSite());
   const t0 = Date.now();
   ({page, problems} = await openPage(browser, `${site.url}/pages/sanity-checks#image=${photo}&stage=0`, {width: 1200, height: 900}));
   await waitForFigures(page, {figure: "sanity-maps", params: {id: photo, stage: 0}, timeout: 240_000});
@@ -84,8 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   console.log(times.join("\n"));
-  await browser?.close();
-  await site?.close();
+  await closeSharedSite(site, browser);
 });
 
 describe("sanity checks page", () => {

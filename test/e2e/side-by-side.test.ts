@@ -6,23 +6,18 @@
 // Small settings (occlusion 3 x 3, 4 IG steps, 6 deletion steps) keep it
 // well under two minutes; the page and Node compute at the same time.
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
-import fs from "node:fs";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
 import {deletionCurve} from "../../src/lib/deletion.js";
 import {explain, METHOD_NAMES, methodSteps, type MethodName} from "../../src/lib/methods.js";
-import {openPage, requireDist, screenshot, sharedBrowser, siteUnderTest} from "./helpers.js";
-import {distDataFile, siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {closeSharedSite, openPage, openSharedSite, requireDist, screenshot, type SiteUnderTest} from "./helpers.js";
+import {builtGallery, siteInNode, waitForFigures} from "./handout-helpers.js";
 
 const SETTINGS = {S: 3, M: 4, D: 6};
 const TOLERANCE = 1e-3;
 
-interface Gallery {
-  size: number;
-  images: {id: string; label: number; className: string; fixture: boolean}[];
-}
 
-let site: Awaited<ReturnType<typeof siteUnderTest>>;
+let site: SiteUnderTest;
 let browser: Browser;
 let page: Page;
 let problems: () => string[];
@@ -51,13 +46,12 @@ async function aucsInNode(photoIds: string[]): Promise<Map<string, Record<Method
 
 beforeAll(async () => {
   requireDist();
-  const gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as Gallery;
+  const gallery = builtGallery();
   // The first photo and a photo of another class (a fixture image where there is one).
   const first = gallery.images[0];
   const second = gallery.images.find((im) => im.label !== first.label && im.fixture) ?? gallery.images.find((im) => im.label !== first.label)!;
   ids = [first.id, second.id];
-  site = await siteUnderTest();
-  browser = await sharedBrowser();
+  ({site, browser} = await openSharedSite());
   const hash = `image=${ids[0]}&compare=${ids[1]}&S=${SETTINGS.S}&M=${SETTINGS.M}&D=${SETTINGS.D}`;
   ({page, problems} = await openPage(browser, `${site.url}/pages/side-by-side#${hash}`, {width: 1200, height: 900}));
   // Node computes while the browser does.
@@ -66,10 +60,7 @@ beforeAll(async () => {
   await waitForFigures(page, {figure: "side-by-side", params: {ids, ...SETTINGS}, timeout: 240_000});
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => closeSharedSite(site, browser));
 
 describe("Side by side page", () => {
   it("shows one row per photo with five maps and five AUCs", async () => {

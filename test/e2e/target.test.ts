@@ -4,20 +4,15 @@
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {afterAll, beforeAll, expect, it} from "vitest";
 import type {Browser} from "playwright-core";
-import {openPage, requireDist, screenshot, settled, sharedBrowser, siteUnderTest} from "./helpers.js";
+import {closeSharedSite, openPage, openSharedSite, screenshot, settled, type SiteUnderTest} from "./helpers.js";
 import {canvasDigest, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
-let site: Awaited<ReturnType<typeof siteUnderTest>>;
+let site: SiteUnderTest;
 let browser: Browser;
 beforeAll(async () => {
-  requireDist();
-  site = await siteUnderTest();
-  browser = await sharedBrowser();
+  ({site, browser} = await openSharedSite());
 });
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
+afterAll(() => closeSharedSite(site, browser));
 
 it("a chosen class is explained on occlusion, named on the page, and kept for gradient norm", async () => {
   const {page, problems} = await openPage(browser, `${site.url}/pages/occlusion#S=3&target=-1`);

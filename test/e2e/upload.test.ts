@@ -18,8 +18,8 @@ import os from "node:os";
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page, Request} from "playwright-core";
-import {requireDist, screenshot, settled, sharedBrowser, siteUnderTest, watchProblems} from "./helpers.js";
-import {captions, distDataFile, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {closeSharedSite, openSharedSite, requireDist, screenshot, settled, type SiteUnderTest, watchProblems} from "./helpers.js";
+import {builtGallery, captions, distDataFile, waitForFigures} from "./handout-helpers.js";
 import {readImage224} from "../../src/data/node/sources.js";
 import {toPhotoPixels, UPLOAD_CLASS_NAME, UPLOAD_STORAGE_KEY} from "../../src/components/upload.js";
 import {SHARED} from "../helpers/fixtures.js";
@@ -29,7 +29,7 @@ import sharp from "sharp";
 const PHOTO_BYTES = 224 * 224 * 3;
 const SHARED_PHOTO = path.join(SHARED, "imagenette2/val/n01440764/ILSVRC2012_val_00009111.JPEG");
 
-let site: Awaited<ReturnType<typeof siteUnderTest>>;
+let site: SiteUnderTest;
 let browser: Browser;
 let context: BrowserContext;
 let tmp: string;
@@ -41,14 +41,12 @@ beforeAll(async () => {
   const t0 = Date.now();
   files = await writeUploadFiles(tmp);
   console.log(`fault files written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  site = await siteUnderTest();
-  browser = await sharedBrowser();
+  ({site, browser} = await openSharedSite());
   context = await browser.newContext({viewport: {width: 1200, height: 900}});
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await site?.close();
+  await closeSharedSite(site, browser);
   if (tmp) fs.rmSync(tmp, {recursive: true, force: true});
 });
 
@@ -240,7 +238,7 @@ describe("uploads on the GradCAM page (fault suite)", () => {
 
   it("an Imagenette photo from ../shared: exactly its gallery pixels, and the same prediction as the gallery photo", async () => {
     if (!fs.existsSync(SHARED_PHOTO)) return void console.log(`skipped: ${SHARED_PHOTO} not found`);
-    const gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as {images: {id: string}[]};
+    const gallery = builtGallery();
     const bin = fs.readFileSync(distDataFile("gallery", "bin"));
     const i = gallery.images.findIndex((im) => im.id === path.basename(SHARED_PHOTO));
     expect(i).toBeGreaterThanOrEqual(0);
@@ -411,7 +409,7 @@ describe("the upload in other chapters", () => {
     console.log(`deletion score on the upload: ${aucs.join("; ")}; ${all.map((c) => c.text).join("; ")}`);
 
     // The dataset page's gallery and accuracy know nothing of the upload.
-    const gallery = JSON.parse(fs.readFileSync(distDataFile("gallery", "json"), "utf8")) as {images: unknown[]};
+    const gallery = builtGallery();
     await page.goto(`${site.url}/pages/dataset-and-model`, {waitUntil: "load"});
     await settled(page);
     await page.waitForSelector('[data-testid="gallery-accuracy"][data-done="true"]', {timeout: 400_000});
