@@ -18,6 +18,9 @@ import {crossTable, headerCell} from "./cross-table.js";
 type RuntimeModule = typeof Runtime;
 type MetricName = Runtime.EvaluationMetricName;
 
+/** The frame of one chart of the small multiples (a method's curves, its faithfulness scatter). */
+const SMALL_MULTIPLE = {width: 220, height: 170, marginBottom: 32};
+
 type Listener = () => void;
 
 /** The metrics' values of one photo (and class, and settings), by metric and method. */
@@ -60,10 +63,8 @@ export function morfLerfCharts(pairs: CurvePair[], {metricLabel = "probability o
     const both = rows.filter((r) => Number.isFinite(r.morf) && Number.isFinite(r.lerf));
     const colour = METHOD_COLOURS[pair.method] ?? "#555";
     const chart = Plot.plot({
-      width: 220,
-      height: 170,
+      ...SMALL_MULTIPLE,
       marginLeft: 36,
-      marginBottom: 32,
       x: {domain: [0, 1], tickFormat: "%", ticks: 3, label: "share removed →"},
       y: {domain: [0, 1], ticks: 3, label: `↑ ${metricLabel}`, grid: true},
       marks: [
@@ -111,10 +112,8 @@ export function faithfulnessScatters(panels: ScatterPanel[]): HTMLElement {
     const points = Array.from(p.drops, (drop, j) => ({sum: p.relevanceSums[j], drop}));
     const colour = METHOD_COLOURS[p.method] ?? "#555";
     const chart = Plot.plot({
-      width: 220,
-      height: 170,
+      ...SMALL_MULTIPLE,
       marginLeft: 44,
-      marginBottom: 32,
       x: {label: "Σ relevance on the subset →", ticks: 3},
       y: {label: "↑ probability lost", ticks: 3, grid: true},
       marks: [Plot.dot(points, {x: "sum", y: "drop", r: 2, fill: colour, fillOpacity: 0.7}), Plot.linearRegressionY(points, {x: "sum", y: "drop", stroke: colour})],
