@@ -14,7 +14,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
 import config from "../../observablehq.config.js";
 import {closeSharedSite, openSharedSite, screenshot, settled, type SiteUnderTest, watchProblems} from "./helpers.js";
-import {captions, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {captions, QUICK_VIEW, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"];
@@ -95,7 +95,7 @@ describe("axe-core: WCAG 2.2 AA and best practice", () => {
   for (const path of PAGES) {
     it(`${path}: no violations once the figures are ready; no sideways scrolling at 200% zoom`, async () => {
       const t0 = Date.now();
-      const {page, problems} = await open(path);
+      const {page, problems} = await open(`${path}#${QUICK_VIEW}`);
       await pageReady(page, path);
       const allowed = new Set((EXCEPTIONS[path] ?? []).map((e) => e.rule));
       const violations = (await audit(page)).filter((v) => !allowed.has(v.id));

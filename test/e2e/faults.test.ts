@@ -9,7 +9,7 @@
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
 import {closeSharedSite, openSharedSite, screenshot, settled, type SiteUnderTest, watchProblems} from "./helpers.js";
-import {canvasDigest, captions, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {canvasDigest, captions, QUICK_VIEW, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 
 /** Every page of the report that computes something. */
 const ALL_PAGES = ["dataset-and-model", "occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score", "side-by-side", "sanity-checks"] as const;
@@ -98,7 +98,8 @@ describe("a browser with neither WebGPU nor WebGL", () => {
 
   for (const name of ALL_PAGES) {
     it(`${name}: falls back to wasm, says it is slower and why, and computes`, async () => {
-      const {page, problems} = await open(context, name);
+      // The smallest settings: the fallback is the point, not the numbers.
+      const {page, problems} = await open(context, `${name}#${QUICK_VIEW}`);
       const b = await badge(page);
       expect(b.backend).toBe("wasm");
       expect(b.summary).toMatch(/slower/);

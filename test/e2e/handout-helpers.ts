@@ -20,6 +20,15 @@ export const SITE_DIR = DIST;
 /** The chapters this suite covers, in sidebar order (path under /pages/). */
 export const HANDOUT_PAGES = ["occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score", "side-by-side"] as const;
 
+/**
+ * The address of a view with the smallest settings that keep every figure
+ * and control on the page (occlusion 3 x 3, integrated gradients 4 steps,
+ * deletion 4 steps, SmoothGrad 2 samples, the judges' smallest samples).
+ * For tests of what does not depend on the numbers (accessibility, backend
+ * fallbacks): the same page in seconds instead of minutes on a CPU backend.
+ */
+export const QUICK_VIEW = "S=3&M=4&D=4&samples=2&subsets=10&subsetSize=16&perturbations=1";
+
 export interface Caption {
   figure: string;
   state: string;
