@@ -4,11 +4,15 @@ import {fileURLToPath} from "node:url";
 import {defineConfig} from "vitest/config";
 import {BaseSequencer, type TestSpecification} from "vitest/node";
 
-// Four projects (npm scripts choose among them; see package.json):
-//  - model: the unit files that load the ResNet-18 (test/helpers/model.ts).
-//    They share their worker process (isolate: false), so the model and
-//    TensorFlow.js load once per process instead of once per file; setup()
-//    sets the backend again for each file.
+// Five projects (npm scripts choose among them; see package.json):
+//  - parity: the files that compare the methods and the statistics with the
+//    reference on every fixture photo at 224 x 224 (PARITY below): minutes
+//    each on a CPU, so `npm test` runs them and `npm run test:unit` (the
+//    inner loop) does not.
+//  - model: the other unit files that load the ResNet-18
+//    (test/helpers/model.ts). Both model projects share their worker process
+//    (isolate: false), so the model and TensorFlow.js load once per process
+//    instead of once per file; setup() sets the backend again for each file.
 //  - unit: every other unit file, each in a fresh process as before (some
 //    stub globals, pick the cpu backend or mock modules).
 //  - e2e: the headless-browser files. One server for dist/ and one Chromium
@@ -24,13 +28,14 @@ const MODEL_FILES = fs
   .filter((f) => f.endsWith(".test.ts") && /from "\.\/helpers\/model\.js"/.test(fs.readFileSync(path.join(TEST_DIR, f), "utf8")))
   .map((f) => `test/${f}`);
 
-// Files that take minutes (fixture parity at 224 x 224 on wasm), slowest
-// first. On a clean clone (CI) vitest knows no durations and starts the
+// Files that take minutes (fixture parity at 224 x 224 on wasm, and the
+// statistics in several processes), slowest first. On a clean clone (CI) vitest knows no durations and starts the
 // larger files first; a slow short file would then start last and the run
 // would wait for it alone. Starting these first leaves the short files to
 // fill both workers at the end. The other files keep vitest's order (its
 // cache of durations, when it has one).
-const SLOWEST_FIRST = ["test/deletion.test.ts", "test/stats.test.ts", "test/methods-gradients.test.ts", "test/methods-ig.test.ts", "test/stats-shards.test.ts", "test/ig-baselines.test.ts"];
+const PARITY = ["test/deletion.test.ts", "test/stats.test.ts", "test/stats-shards.test.ts", "test/methods-ig.test.ts", "test/ig-baselines.test.ts", "test/methods-gradients.test.ts"];
+const SLOWEST_FIRST = PARITY;
 
 class SlowestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -55,8 +60,9 @@ export default defineConfig({
     hookTimeout: 1_200_000,
     sequence: {sequencer: SlowestFirst},
     projects: [
-      {extends: true, test: {name: "model", include: MODEL_FILES, isolate: false}},
-      {extends: true, test: {name: "unit", include: [UNIT], exclude: MODEL_FILES}},
+      {extends: true, test: {name: "parity", include: PARITY, isolate: false}},
+      {extends: true, test: {name: "model", include: MODEL_FILES, exclude: PARITY, isolate: false}},
+      {extends: true, test: {name: "unit", include: [UNIT], exclude: [...MODEL_FILES, ...PARITY]}},
       {extends: true, test: {name: "e2e", include: ["test/e2e/*.test.ts"], exclude: [GPU], globalSetup: ["test/e2e/global-setup.ts"]}},
       {extends: true, test: {name: "gpu", include: [GPU]}},
     ],
