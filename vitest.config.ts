@@ -29,19 +29,19 @@ const MODEL_FILES = fs
   .map((f) => `test/${f}`);
 
 // Files that take minutes (fixture parity at 224 x 224 on wasm, and the
-// statistics in several processes), slowest first. On a clean clone (CI) vitest knows no durations and starts the
+// statistics in several processes), slowest first: the sequencer starts
+// them first. On a clean clone (CI) vitest knows no durations and starts the
 // larger files first; a slow short file would then start last and the run
 // would wait for it alone. Starting these first leaves the short files to
 // fill both workers at the end. The other files keep vitest's order (its
 // cache of durations, when it has one).
 const PARITY = ["test/deletion.test.ts", "test/stats.test.ts", "test/stats-shards.test.ts", "test/methods-ig.test.ts", "test/ig-baselines.test.ts", "test/methods-gradients.test.ts"];
-const SLOWEST_FIRST = PARITY;
 
 class SlowestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const rank = (spec: TestSpecification) => {
-      const i = SLOWEST_FIRST.indexOf(path.relative(spec.project.config.root, spec.moduleId));
-      return i < 0 ? SLOWEST_FIRST.length : i;
+      const i = PARITY.indexOf(path.relative(spec.project.config.root, spec.moduleId));
+      return i < 0 ? PARITY.length : i;
     };
     // Stable: a project's files stay together (the model files reuse their process), in vitest's order of projects.
     const order = await super.sort(files);
