@@ -60,6 +60,22 @@ export interface ComputeReport {
   readyMs: number;
   /** Images per model call. */
   batchSize: number;
+  /** The model the figures are computed with. */
+  model: ModelInfo;
+}
+
+/** Which model computes: named in the badge, the captions and every downloaded figure. */
+export interface ModelInfo {
+  /** "resnet18", ... */
+  architecture: string;
+  /** Number of classes of the model's head (logits). */
+  classCount: number;
+  /** sha256 (hex) of the checkpoint the weights came from. */
+  sha256: string;
+  /** The checkpoint's file name. */
+  file: string;
+  /** "site": the model the site was built with; "reader": a file the reader chose. */
+  origin: "site" | "reader";
 }
 
 // ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import "@tensorflow/tfjs-backend-webgpu";
 import {getThreadsCount, setThreadsCount, setWasmPaths} from "@tensorflow/tfjs-backend-wasm";
 import {decodeWeights, imageFromBytes, resizeWithPadUint8, ResNet18, type NamedTensors, type WeightsManifest} from "../lib/index.js";
 import {batchPolicyFor, isCpuBackend, selectBackend} from "./backend.js";
-import type {GalleryMeta, InitRequest, PageMessage, ReadyMessage, RunRequest, WarmUpReport, WarmUpRequest, WorkerMessage} from "./contract.js";
+import type {GalleryMeta, InitRequest, ModelInfo, PageMessage, ReadyMessage, RunRequest, WarmUpReport, WarmUpRequest, WorkerMessage} from "./contract.js";
 import {compileCompute, LIBRARY, type WorkerNames} from "./scope.js";
 import {installKernelAbort, reportThreadsForWasm, yieldingReads} from "./tfjs-patches.js";
 import {retained, transferables} from "./transfer.js";
@@ -141,7 +141,8 @@ export class ComputeEngine {
       const threads = backend.name === "wasm" ? getThreadsCount() : null;
       const notes: string[] = [];
       if (backend.name === "wasm" && !isolated) notes.push("one thread: the page is not cross-origin isolated, so WebAssembly cannot share memory between threads");
-      const ready: ReadyMessage = {type: "ready", report: {backend, threads, isolated, batchSize: batchPolicy.size, notes}};
+      const modelInfo: ModelInfo = {architecture: manifest.architecture, classCount: manifest.classes.length, sha256: manifest.source.sha256, file: manifest.source.file, origin: "site"};
+      const ready: ReadyMessage = {type: "ready", report: {backend, threads, isolated, batchSize: batchPolicy.size, notes, model: modelInfo}};
       this.post(ready);
     } catch (e) {
       const skipped = (e as {skipped?: {name: never; reason: string}[]}).skipped;
