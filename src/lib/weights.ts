@@ -11,15 +11,17 @@ export interface ImagenetteClass {
 
 export interface WeightsManifest {
   format: "explanation-methods-weights/1";
-  architecture: "resnet18";
+  /** The ResNet the tensors hold ("resnet18", "resnet50", ...: ResNetArchitecture.name); the worker reads the architecture from the tensors themselves. */
+  architecture: string;
   classes: ImagenetteClass[];
   /** Where the weights came from: file name, sha256, which head rows were kept. */
-  source: {file: string; sha256: string; head: "imagenette-10" | "imagenet-1000"; imagenetIndices?: number[]};
+  source: {file: string; sha256: string; head: "imagenette-10" | "imagenet-1000" | (string & {}); imagenetIndices?: number[]};
   tensors: {name: string; shape: number[]; offset: number; length: number}[];
   byteLength: number;
 }
 
-export function encodeWeights(tensors: NamedTensors, meta: Pick<WeightsManifest, "classes" | "source">): {manifest: WeightsManifest; data: Uint8Array} {
+/** `meta.architecture`: default "resnet18" (the site's model). */
+export function encodeWeights(tensors: NamedTensors, meta: Pick<WeightsManifest, "classes" | "source"> & {architecture?: string}): {manifest: WeightsManifest; data: Uint8Array} {
   const entries: WeightsManifest["tensors"] = [];
   let offset = 0;
   for (const [name, t] of tensors) {
@@ -30,7 +32,7 @@ export function encodeWeights(tensors: NamedTensors, meta: Pick<WeightsManifest,
   const floats = new Float32Array(data.buffer);
   for (const [i, t] of [...tensors.values()].entries()) floats.set(t.data, entries[i].offset / 4);
   return {
-    manifest: {format: "explanation-methods-weights/1", architecture: "resnet18", ...meta, tensors: entries, byteLength: offset},
+    manifest: {format: "explanation-methods-weights/1", ...meta, architecture: meta.architecture ?? "resnet18", tensors: entries, byteLength: offset},
     data,
   };
 }
