@@ -1,0 +1,192 @@
+// "Take it home": the toolbar under every live figure (chapter.ts adds it to
+// each figure it makes), so a reader can put the figure in a report:
+// - PNG: the figure's maps at full resolution with a colour key and a caption
+//   (figure-export.ts); SVG (and the PNG) of its charts;
+// - CSV and JSON: its numbers (maps, curves, AUCs) with the settings, the
+//   photo, the explained class and the model that reproduce it
+//   (src/lib/figure-record.ts, figure-csv.ts; `npm run explain -- --from
+//   figure.json` recomputes it);
+// - "Show as table": the numbers as tables with headers (figure-table.ts);
+// - "Copy link": the address of this view (its hash holds the settings,
+//   view-state.ts).
+// Everything comes from the result the figure shows: nothing is recomputed.
+// The buttons are real buttons (keyboard, focus ring, names); they are
+// disabled until the figure has a result. The status line says what happened
+// (a polite live region).
+// Test hooks: [data-testid="take-home"][data-figure] with buttons
+// [data-action="png" | "svg" | "csv" | "json" | "table" | "link"];
+// [data-testid="take-home-status"] (data-link: the link last copied).
+import type {ModelInfo} from "../compute/contract.js";
+import {buildFigureRecord, type FigurePhoto, type FigureRecord} from "../lib/figure-record.js";
+import {recordToCsv} from "../lib/figure-csv.js";
+import {summarizeCurve} from "../lib/curve-summary.js";
+import {chartPng, chartSvg, figureCanvases, figureCharts, figurePng, saveBlob} from "./figure-export.js";
+import {recordTables} from "./figure-table.js";
+
+/** What the toolbar needs of a live figure and of its chapter. */
+export interface TakeHomeSource {
+  name: string;
+  /** The figure element (the toolbar goes at its end). */
+  element: HTMLElement;
+  shown(): {result: unknown; params: unknown} | undefined;
+  onShown(listener: () => void): void;
+  model(): ModelInfo | null;
+  photo(id: string): FigurePhoto | null;
+  className(index: number): string;
+}
+
+type Action = "png" | "svg" | "csv" | "json" | "table" | "link";
+
+const BUTTONS: {action: Action; text: string; label: string}[] = [
+  {action: "png", text: "PNG", label: "Download PNG image"},
+  {action: "svg", text: "SVG", label: "Download SVG of the chart"},
+  {action: "csv", text: "CSV", label: "Download CSV of the numbers"},
+  {action: "json", text: "JSON", label: "Download JSON of the numbers and settings"},
+  {action: "table", text: "Show as table", label: "Show as table"},
+  {action: "link", text: "Copy link", label: "Copy link to this view"},
+];
+
+/** The figure's record from what it shows now. */
+export function figureRecord(source: TakeHomeSource): FigureRecord | null {
+  const shown = source.shown();
+  if (!shown) return null;
+  return buildFigureRecord({
+    figure: source.name,
+    page: location.pathname,
+    link: location.href,
+    caption: source.element.querySelector("figcaption")?.textContent?.trim() ?? "",
+    params: shown.params,
+    result: shown.result,
+    model: source.model(),
+    photo: (id) => source.photo(id),
+    className: (index) => source.className(index),
+  });
+}
+
+/** The PNG's caption: what was computed, with which settings, on which photo, by which model. */
+export function captionLines(record: FigureRecord): string[] {
+  const settings = Object.entries(record.settings)
+    .filter(([k]) => k !== "id" && k !== "ids")
+    .map(([k, v]) => `${k} = ${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(", ");
+  const photo = record.photo ? `${record.photo.uploaded ? "the reader's photo" : record.photo.file} (${record.photo.className})` : "–";
+  const classes = [record.explainedClass && `explained class: ${record.explainedClass.name}`, record.predictedClass && `predicted: ${record.predictedClass.name}`].filter(Boolean).join(", ");
+  const m = record.model;
+  return [
+    `${record.figure}: ${record.caption}`,
+    `Settings: ${settings || "–"}`,
+    `Photo: ${photo}${classes ? `; ${classes}` : ""}`,
+    `Model: ${m ? `${m.architecture}, ${m.classCount} classes, ${m.file} (sha256 ${m.sha256.slice(0, 16)}…, ${m.origin === "reader" ? "the reader's weights" : "the site's weights"})` : "–"}`,
+    ...record.curves.map((c) => `${c.name}: ${summarizeCurve(c.scores, {auc: c.auc, metric: c.metric === "insertion" ? "insertion" : "deletion"}).text}`),
+    `Explanation methods, live: ${record.link}`,
+  ];
+}
+
+/** "occlusion-map-ILSVRC2012_val_00009111" (no extension). */
+function fileStem(record: FigureRecord): string {
+  const photo = record.photo ? `-${(record.photo.file ?? record.photo.id).replace(/\.[a-z]+$/i, "")}` : "";
+  return `${record.figure}${photo}`.replace(/[^A-Za-z0-9._-]+/g, "_");
+}
+
+/** Adds the toolbar to a live figure; returns it. */
+export function attachTakeHome(source: TakeHomeSource): HTMLElement {
+  const bar = document.createElement("div");
+  bar.className = "take-home";
+  bar.dataset.testid = "take-home";
+  bar.dataset.figure = source.name;
+  bar.setAttribute("role", "group");
+  bar.setAttribute("aria-label", `Take this figure home (${source.name})`);
+  const intro = document.createElement("span");
+  intro.className = "take-home__intro";
+  intro.textContent = "Take it home:";
+  const status = document.createElement("span");
+  status.className = "take-home__status";
+  status.dataset.testid = "take-home-status";
+  status.setAttribute("role", "status");
+  const tables = document.createElement("div");
+  tables.className = "take-home__tables";
+  tables.hidden = true;
+  tables.id = `take-home-tables-${source.name}`;
+
+  const buttons = new Map<Action, HTMLButtonElement>();
+  for (const {action, text, label} of BUTTONS) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "take-home__button";
+    button.dataset.action = action;
+    button.textContent = text;
+    if (label !== text) button.setAttribute("aria-label", label);
+    button.disabled = true;
+    button.addEventListener("click", () => void run(action).catch((e) => say(`Could not ${label.toLowerCase()}: ${e instanceof Error ? e.message : String(e)}`)));
+    buttons.set(action, button);
+  }
+  const tableButton = buttons.get("table")!;
+  tableButton.setAttribute("aria-expanded", "false");
+  tableButton.setAttribute("aria-controls", tables.id);
+  bar.append(intro, ...buttons.values(), status);
+  source.element.append(bar, tables);
+
+  const body = () => source.element.querySelector(".live-figure__body") ?? source.element;
+  const say = (text: string) => (status.textContent = text);
+
+  function refresh(): void {
+    const ready = source.shown() !== undefined;
+    for (const button of buttons.values()) button.disabled = !ready;
+    // The SVG is of charts: hidden for a figure that has none.
+    buttons.get("svg")!.hidden = figureCharts(body()).length === 0;
+    buttons.get("png")!.hidden = figureCanvases(body()).length === 0 && figureCharts(body()).length === 0;
+    if (!tables.hidden) showTables();
+  }
+
+  function showTables(): void {
+    const record = figureRecord(source);
+    tables.replaceChildren(...(record ? [recordTables(record)] : []));
+  }
+
+  async function run(action: Action): Promise<void> {
+    const record = figureRecord(source);
+    if (!record) return;
+    const stem = fileStem(record);
+    if (action === "json") {
+      saveBlob(new Blob([JSON.stringify(record)], {type: "application/json"}), `${stem}.json`);
+      say(`Saved ${stem}.json: recompute it with npm run explain -- --from ${stem}.json`);
+    } else if (action === "csv") {
+      saveBlob(new Blob([recordToCsv(record)], {type: "text/csv"}), `${stem}.csv`);
+      say(`Saved ${stem}.csv`);
+    } else if (action === "png") {
+      const charts = figureCharts(body());
+      const lines = captionLines(record);
+      const blob = figureCanvases(body()).length
+        ? await figurePng(body(), lines)
+        : await chartPng(chartSvg(charts), Math.max(...charts.map((s) => s.width.baseVal.value)), charts.reduce((h, s, k) => h + s.height.baseVal.value + (k ? 16 : 0), 0));
+      saveBlob(blob, `${stem}.png`);
+      say(`Saved ${stem}.png`);
+    } else if (action === "svg") {
+      const lines = captionLines(record);
+      saveBlob(new Blob([chartSvg(figureCharts(body()), {title: lines[0], describe: lines.slice(1).join("\n")})], {type: "image/svg+xml"}), `${stem}.svg`);
+      say(`Saved ${stem}.svg`);
+    } else if (action === "table") {
+      const open = tables.hidden;
+      tables.hidden = !open;
+      tableButton.setAttribute("aria-expanded", String(open));
+      tableButton.textContent = open ? "Hide table" : "Show as table";
+      tableButton.setAttribute("aria-label", open ? "Hide table" : "Show as table");
+      if (open) showTables();
+      else tables.replaceChildren();
+    } else if (action === "link") {
+      const link = location.href;
+      status.dataset.link = link;
+      try {
+        await navigator.clipboard.writeText(link);
+        say(`Link copied: ${link}`);
+      } catch {
+        // No clipboard (permission refused, insecure context): show it to copy by hand.
+        say(`Copy this link: ${link}`);
+      }
+    }
+  }
+
+  source.onShown(refresh);
+  refresh();
+  return bar;
+}
