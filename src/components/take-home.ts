@@ -20,7 +20,7 @@ import type {ModelInfo} from "../compute/contract.js";
 import {buildFigureRecord, type FigurePhoto, type FigureRecord} from "../lib/figure-record.js";
 import {recordToCsv} from "../lib/figure-csv.js";
 import {summarizeCurve} from "../lib/curve-summary.js";
-import {chartPng, chartSvg, figureCanvases, figureCharts, figurePng, saveBlob} from "./figure-export.js";
+import {chartPng, chartSvg, figureCanvases, figureCharts, figurePng, GAP, saveBlob} from "./figure-export.js";
 import {recordTables} from "./figure-table.js";
 
 /** What the toolbar needs of a live figure and of its chapter. */
@@ -90,103 +90,130 @@ function fileStem(record: FigureRecord): string {
 
 /** Adds the toolbar to a live figure; returns it. */
 export function attachTakeHome(source: TakeHomeSource): HTMLElement {
-  const bar = document.createElement("div");
-  bar.className = "take-home";
-  bar.dataset.testid = "take-home";
-  bar.dataset.figure = source.name;
-  bar.setAttribute("role", "group");
-  bar.setAttribute("aria-label", `Take this figure home (${source.name})`);
-  const intro = document.createElement("span");
-  intro.className = "take-home__intro";
-  intro.textContent = "Take it home:";
-  const status = document.createElement("span");
-  status.className = "take-home__status";
-  status.dataset.testid = "take-home-status";
-  status.setAttribute("role", "status");
-  const tables = document.createElement("div");
-  tables.className = "take-home__tables";
-  tables.hidden = true;
-  tables.id = `take-home-tables-${source.name}`;
+  return new TakeHomeBar(source).element;
+}
 
-  const buttons = new Map<Action, HTMLButtonElement>();
-  for (const {action, text, label} of BUTTONS) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "take-home__button";
-    button.dataset.action = action;
-    button.textContent = text;
-    if (label !== text) button.setAttribute("aria-label", label);
-    button.disabled = true;
-    button.addEventListener("click", () => void run(action).catch((e) => say(`Could not ${label.toLowerCase()}: ${e instanceof Error ? e.message : String(e)}`)));
-    buttons.set(action, button);
-  }
-  const tableButton = buttons.get("table")!;
-  tableButton.setAttribute("aria-expanded", "false");
-  tableButton.setAttribute("aria-controls", tables.id);
-  bar.append(intro, ...buttons.values(), status);
-  source.element.append(bar, tables);
+class TakeHomeBar {
+  readonly element = document.createElement("div");
+  private readonly status = document.createElement("span");
+  private readonly tables = document.createElement("div");
+  private readonly buttons = new Map<Action, HTMLButtonElement>();
 
-  const body = () => source.element.querySelector(".live-figure__body") ?? source.element;
-  const say = (text: string) => (status.textContent = text);
-
-  function refresh(): void {
-    const ready = source.shown() !== undefined;
-    for (const button of buttons.values()) button.disabled = !ready;
-    // The SVG is of charts: hidden for a figure that has none.
-    buttons.get("svg")!.hidden = figureCharts(body()).length === 0;
-    buttons.get("png")!.hidden = figureCanvases(body()).length === 0 && figureCharts(body()).length === 0;
-    if (!tables.hidden) showTables();
+  constructor(private readonly source: TakeHomeSource) {
+    const bar = this.element;
+    bar.className = "take-home";
+    bar.dataset.testid = "take-home";
+    bar.dataset.figure = source.name;
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", `Take this figure home (${source.name})`);
+    const intro = document.createElement("span");
+    intro.className = "take-home__intro";
+    intro.textContent = "Take it home:";
+    this.status.className = "take-home__status";
+    this.status.dataset.testid = "take-home-status";
+    this.status.setAttribute("role", "status");
+    this.tables.className = "take-home__tables";
+    this.tables.hidden = true;
+    this.tables.id = `take-home-tables-${source.name}`;
+    for (const {action, text, label} of BUTTONS) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "take-home__button";
+      button.dataset.action = action;
+      button.textContent = text;
+      if (label !== text) button.setAttribute("aria-label", label);
+      button.disabled = true;
+      button.addEventListener("click", () => void this.run(action).catch((e) => this.say(`Could not ${label.toLowerCase()}: ${e instanceof Error ? e.message : String(e)}`)));
+      this.buttons.set(action, button);
+    }
+    this.button("table").setAttribute("aria-expanded", "false");
+    this.button("table").setAttribute("aria-controls", this.tables.id);
+    bar.append(intro, ...this.buttons.values(), this.status);
+    source.element.append(bar, this.tables);
+    source.onShown(() => this.refresh());
+    this.refresh();
   }
 
-  function showTables(): void {
-    const record = figureRecord(source);
-    tables.replaceChildren(...(record ? [recordTables(record)] : []));
+  private button(action: Action): HTMLButtonElement {
+    return this.buttons.get(action)!;
   }
 
-  async function run(action: Action): Promise<void> {
-    const record = figureRecord(source);
+  private body(): Element {
+    return this.source.element.querySelector(".live-figure__body") ?? this.source.element;
+  }
+
+  private say(text: string): void {
+    this.status.textContent = text;
+  }
+
+  /** Buttons on once a result is shown; SVG only for a figure with charts, PNG for one with pictures. */
+  private refresh(): void {
+    const ready = this.source.shown() !== undefined;
+    for (const button of this.buttons.values()) button.disabled = !ready;
+    const charts = figureCharts(this.body()).length;
+    this.button("svg").hidden = charts === 0;
+    this.button("png").hidden = charts === 0 && figureCanvases(this.body()).length === 0;
+    if (!this.tables.hidden) this.showTables();
+  }
+
+  private showTables(): void {
+    const record = figureRecord(this.source);
+    this.tables.replaceChildren(...(record ? [recordTables(record)] : []));
+  }
+
+  private async run(action: Action): Promise<void> {
+    const record = figureRecord(this.source);
     if (!record) return;
     const stem = fileStem(record);
     if (action === "json") {
       saveBlob(new Blob([JSON.stringify(record)], {type: "application/json"}), `${stem}.json`);
-      say(`Saved ${stem}.json: recompute it with npm run explain -- --from ${stem}.json`);
+      this.say(`Saved ${stem}.json: recompute it with npm run explain -- --from ${stem}.json`);
     } else if (action === "csv") {
       saveBlob(new Blob([recordToCsv(record)], {type: "text/csv"}), `${stem}.csv`);
-      say(`Saved ${stem}.csv`);
+      this.say(`Saved ${stem}.csv`);
     } else if (action === "png") {
-      const charts = figureCharts(body());
-      const lines = captionLines(record);
-      const blob = figureCanvases(body()).length
-        ? await figurePng(body(), lines)
-        : await chartPng(chartSvg(charts), Math.max(...charts.map((s) => s.width.baseVal.value)), charts.reduce((h, s, k) => h + s.height.baseVal.value + (k ? 16 : 0), 0));
-      saveBlob(blob, `${stem}.png`);
-      say(`Saved ${stem}.png`);
+      saveBlob(await this.png(record), `${stem}.png`);
+      this.say(`Saved ${stem}.png`);
     } else if (action === "svg") {
       const lines = captionLines(record);
-      saveBlob(new Blob([chartSvg(figureCharts(body()), {title: lines[0], describe: lines.slice(1).join("\n")})], {type: "image/svg+xml"}), `${stem}.svg`);
-      say(`Saved ${stem}.svg`);
+      saveBlob(new Blob([chartSvg(figureCharts(this.body()), {title: lines[0], describe: lines.slice(1).join("\n")})], {type: "image/svg+xml"}), `${stem}.svg`);
+      this.say(`Saved ${stem}.svg`);
     } else if (action === "table") {
-      const open = tables.hidden;
-      tables.hidden = !open;
-      tableButton.setAttribute("aria-expanded", String(open));
-      tableButton.textContent = open ? "Hide table" : "Show as table";
-      tableButton.setAttribute("aria-label", open ? "Hide table" : "Show as table");
-      if (open) showTables();
-      else tables.replaceChildren();
+      this.toggleTables();
     } else if (action === "link") {
-      const link = location.href;
-      status.dataset.link = link;
-      try {
-        await navigator.clipboard.writeText(link);
-        say(`Link copied: ${link}`);
-      } catch {
-        // No clipboard (permission refused, insecure context): show it to copy by hand.
-        say(`Copy this link: ${link}`);
-      }
+      await this.copyLink();
     }
   }
 
-  source.onShown(refresh);
-  refresh();
-  return bar;
+  /** The figure's pictures (maps, with their charts, key and caption), or its charts alone. */
+  private png(record: FigureRecord): Promise<Blob> {
+    const body = this.body();
+    if (figureCanvases(body).length) return figurePng(body, captionLines(record));
+    const charts = figureCharts(body);
+    const width = Math.max(...charts.map((svg) => svg.width.baseVal.value));
+    const height = charts.reduce((h, svg, k) => h + svg.height.baseVal.value + (k ? GAP : 0), 0);
+    return chartPng(chartSvg(charts), width, height);
+  }
+
+  private toggleTables(): void {
+    const open = this.tables.hidden;
+    const button = this.button("table");
+    this.tables.hidden = !open;
+    button.setAttribute("aria-expanded", String(open));
+    button.textContent = open ? "Hide table" : "Show as table";
+    if (open) this.showTables();
+    else this.tables.replaceChildren();
+  }
+
+  private async copyLink(): Promise<void> {
+    const link = location.href;
+    this.status.dataset.link = link;
+    try {
+      await navigator.clipboard.writeText(link);
+      this.say(`Link copied: ${link}`);
+    } catch {
+      // No clipboard (permission refused, insecure context): show it to copy by hand.
+      this.say(`Copy this link: ${link}`);
+    }
+  }
 }
