@@ -122,7 +122,7 @@ export function sheetLayout(cells: number, chartWidths: number[]): SheetLayout {
 
 /**
  * One PNG of the figure: its canvases in a grid of 224 x 224 cells with their
- * labels, its charts below, the colour key (if it has canvases) and the
+ * labels, its charts below, the colour key (if it has heatmaps) and the
  * caption lines.
  */
 export async function figurePng(body: Element, captionLines: string[]): Promise<Blob> {
@@ -135,7 +135,9 @@ export async function figurePng(body: Element, captionLines: string[]): Promise<
   const text = captionLines.flatMap((line) => wrapText(measure, line, width - 2 * GAP));
   const rows = Math.ceil(canvases.length / columns);
   const rowHeight = CELL + 22;
-  const keyHeight = canvases.length ? 72 : 0;
+  // The colour key only where there are heatmaps (not for photos or thumbnails alone).
+  const heatmaps = canvases.some((c) => c.classList.contains("heatmap"));
+  const keyHeight = heatmaps ? 72 : 0;
   out.width = width;
   out.height = GAP + rows * (rowHeight + GAP) + charts.reduce((h, c) => h + c.height + GAP, 0) + keyHeight + text.length * 18 + GAP;
   const ctx = out.getContext("2d")!;
@@ -158,7 +160,7 @@ export async function figurePng(body: Element, captionLines: string[]): Promise<
     ctx.drawImage(chart.image, GAP, y, chart.width, chart.height);
     y += chart.height + GAP;
   }
-  if (canvases.length) y += drawColourKey(ctx, GAP, y, Math.min(448, width - 2 * GAP)) + GAP;
+  if (heatmaps) y += drawColourKey(ctx, GAP, y, Math.min(448, width - 2 * GAP)) + GAP;
   ctx.fillStyle = "#111";
   for (const line of text) {
     ctx.fillText(line, GAP, y);

@@ -10,9 +10,11 @@
 // toolbars as figures is checked by accessibility.test.ts, which opens them
 // all (at no extra cost; here it would take minutes).
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
+import fs from "node:fs";
+import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
-import {closeSharedSite, openPage, openSharedSite, type SiteUnderTest} from "./helpers.js";
+import {ARTIFACTS, closeSharedSite, openPage, openSharedSite, type SiteUnderTest} from "./helpers.js";
 import {captions, QUICK_VIEW, waitForFigures} from "./handout-helpers.js";
 import type {FigureRecord} from "../../src/lib/figure-record.js";
 import {parseCsv} from "../../src/lib/figure-csv.js";
@@ -28,11 +30,15 @@ beforeAll(async () => {
 afterAll(() => closeSharedSite(site, browser));
 
 /** Clicks a toolbar button of `figure` and returns the file it downloads. */
+/** Clicks a toolbar button of `figure` and returns the file it downloads (kept in test-artifacts/take-home/, e.g. for `npm run explain -- --from`). */
 async function download(page: Page, figure: string, action: string): Promise<{name: string; bytes: Buffer}> {
   const [file] = await Promise.all([page.waitForEvent("download", {timeout: 60_000}), page.click(`[data-testid="take-home"][data-figure="${figure}"] [data-action="${action}"]`)]);
   const chunks: Buffer[] = [];
   for await (const chunk of (await file.createReadStream())!) chunks.push(chunk as Buffer);
-  return {name: file.suggestedFilename(), bytes: Buffer.concat(chunks)};
+  const bytes = Buffer.concat(chunks);
+  fs.mkdirSync(path.join(ARTIFACTS, "take-home"), {recursive: true});
+  fs.writeFileSync(path.join(ARTIFACTS, "take-home", file.suggestedFilename()), bytes);
+  return {name: file.suggestedFilename(), bytes};
 }
 
 /** Width and height from a PNG's header (after checking its signature). */
