@@ -31,8 +31,8 @@ export function figureCharts(body: Element): SVGSVGElement[] {
 
 /** The label the page gives a canvas (its panel's label), or "". */
 function canvasLabel(canvas: HTMLCanvasElement): string {
-  const panel = canvas.closest(".panel, figure.panel");
-  const label = panel?.querySelector(".panel__label")?.textContent ?? canvas.closest("[data-label]")?.getAttribute("data-label") ?? "";
+  const panel = canvas.closest(".panel");
+  const label = panel?.querySelector(".panel__label")?.textContent ?? canvas.closest(".thumb")?.querySelector("figcaption, .thumb__label")?.textContent ?? "";
   return label.trim();
 }
 
@@ -40,7 +40,19 @@ function canvasLabel(canvas: HTMLCanvasElement): string {
 function wrapText(ctx: CanvasRenderingContext2D, text: string, width: number): string[] {
   const lines: string[] = [];
   let line = "";
-  for (const word of text.split(/\s+/).filter(Boolean)) {
+  // A word wider than a line (a long address) is cut where it reaches the edge.
+  const words = text.split(/\s+/).filter(Boolean).flatMap((word) => {
+    const parts: string[] = [];
+    let rest = word;
+    while (ctx.measureText(rest).width > width && rest.length > 1) {
+      let n = rest.length - 1;
+      while (n > 1 && ctx.measureText(rest.slice(0, n)).width > width) n--;
+      parts.push(rest.slice(0, n));
+      rest = rest.slice(n);
+    }
+    return [...parts, rest];
+  });
+  for (const word of words) {
     const next = line ? `${line} ${word}` : word;
     if (line && ctx.measureText(next).width > width) {
       lines.push(line);

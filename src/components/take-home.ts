@@ -54,7 +54,8 @@ export function figureRecord(source: TakeHomeSource): FigureRecord | null {
     figure: source.name,
     page: location.pathname,
     link: location.href,
-    caption: source.element.querySelector("figcaption")?.textContent?.trim() ?? "",
+    // The live figure's own caption (panels inside it have theirs).
+    caption: source.element.querySelector('[data-testid="figure-caption"]')?.textContent?.trim() ?? "",
     params: shown.params,
     result: shown.result,
     model: source.model(),

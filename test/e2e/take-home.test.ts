@@ -97,6 +97,7 @@ describe("a heatmap chapter: Gradient norm", () => {
     const record = JSON.parse((await download(page, "gradient-norm", "json")).bytes.toString("utf8")) as FigureRecord;
     expect(record.figure).toBe("gradient-norm");
     expect(record.settings).toEqual(caption.params);
+    expect(record.caption).toBe(caption.text);
     expect(record.reproduce).toMatchObject({method: "grad", map: "relevance"});
     const model = await page.evaluate(() => (globalThis as unknown as {__explainCompute: {report: {model: unknown}}}).__explainCompute.report.model);
     expect(record.model).toEqual(model);
