@@ -167,6 +167,10 @@ async function fromFigure(values: {from?: string; tolerance?: string; weights?: 
   const backend = values.backend ?? process.env.TFJS_BACKEND ?? "wasm";
   if (backend !== "wasm" && backend !== "cpu") fail(`--backend must be wasm or cpu, got "${backend}"`);
   const record = readFigureRecord(values.from);
+  if (!record.reproduce) {
+    process.stderr.write(`error: figure "${record.figure}" is not one method's map: nothing to recompute (its numbers are in the file as they are)\n`);
+    process.exit(1);
+  }
   const tf = await initTf(backend);
   const weights = values.weights ?? (await resolveWeightsFile());
   const {model, checkpoint} = loadModel(weights);
