@@ -1,4 +1,5 @@
 // npm run explain -- --image PATH --method NAME [--steps N] [--deletion-steps S] [--weights PATH] [--metrics ...] --out FILE.json
+// npm run explain -- --from FIGURE.json [--tolerance T] [--out FILE.json]: recomputes a figure downloaded from a page (explain-from.ts)
 // Explains one image with one method and writes logits, relevance and the deletion curve as JSON;
 // --metrics adds the evaluation metrics of the map (src/lib: morf-lerf, insertion, complexity,
 // faithfulness-correlation, max-sensitivity, random-logit).
@@ -7,7 +8,7 @@ import path from "node:path";
 import {parseArgs} from "node:util";
 import {initTf} from "../src/data/node/tf.js";
 import {loadModel} from "../src/data/node/model.js";
-import {readImage224, resolveWeightsFile} from "../src/data/node/sources.js";
+import {readImage224, resolveImagenetteVal, resolveWeightsFile} from "../src/data/node/sources.js";
 import {complexity, sparseness} from "../src/lib/complexity.js";
 import {deletionCurve} from "../src/lib/deletion.js";
 import {FAITHFULNESS_SUBSET_SIZE, FAITHFULNESS_SUBSETS, faithfulnessCorrelation} from "../src/lib/faithfulness-correlation.js";
@@ -17,9 +18,13 @@ import {maxSensitivity, SENSITIVITY_RADIUS, SENSITIVITY_SAMPLES} from "../src/li
 import {explain, HANDOUT_SETTINGS, isMethodName, mapFunction, METHOD_NAMES, METHODS} from "../src/lib/methods.js";
 import {lerfCurve} from "../src/lib/morf-lerf.js";
 import {randomLogitTest} from "../src/lib/random-logit.js";
+import {DEFAULT_TOLERANCE, readFigureRecord, recomputeFigure, recordPixels} from "./explain-from.js";
 
 const USAGE = `usage: npm run explain -- --image PATH --method NAME [--steps N] [--deletion-steps S] [--weights PATH] [--batch-size B] [--backend wasm|cpu]
          [--metrics [--faithfulness-subsets N] [--faithfulness-size K] [--sensitivity-samples N] [--sensitivity-radius R] [--seed S]] --out FILE.json
+       npm run explain -- --from FIGURE.json [--tolerance T] [--weights PATH] [--batch-size B] [--backend wasm|cpu] [--out FILE.json]
+  --from             a figure's JSON download from a page: recompute its map (and curve) with its settings and photo, compare
+                     with the file's numbers (default tolerance ${DEFAULT_TOLERANCE}), print the comparison; exit status 1 if over
   NAME: ${METHOD_NAMES.join(", ")}
   --steps            occlusion grid size (2..224, default ${HANDOUT_SETTINGS.occlusionSteps}) or integrated-gradients steps (>= 2, default ${HANDOUT_SETTINGS.integratedGradientsSteps}); ignored by the other methods
   --deletion-steps   images on the deletion curve (>= 2, default ${HANDOUT_SETTINGS.deletionSteps})
@@ -66,6 +71,7 @@ async function main(): Promise<void> {
         weights: {type: "string"}, out: {type: "string"}, "batch-size": {type: "string"}, backend: {type: "string"}, help: {type: "boolean"},
         metrics: {type: "boolean"}, "faithfulness-subsets": {type: "string"}, "faithfulness-size": {type: "string"},
         "sensitivity-samples": {type: "string"}, "sensitivity-radius": {type: "string"}, seed: {type: "string"},
+        from: {type: "string"}, tolerance: {type: "string"},
       },
       strict: true,
     }));
@@ -76,6 +82,7 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE + "\n");
     return;
   }
+  if (values.from !== undefined) return fromFigure(values);
   if (!values.image) fail("--image is required");
   if (!values.method) fail("--method is required");
   if (!values.out) fail("--out is required");
@@ -152,6 +159,37 @@ async function main(): Promise<void> {
   fs.writeFileSync(values.out, JSON.stringify(output));
   image.dispose();
   model.dispose();
+}
+
+/** --from: recompute a downloaded figure and compare (explain-from.ts). */
+async function fromFigure(values: {from?: string; tolerance?: string; weights?: string; "batch-size"?: string; backend?: string; out?: string}): Promise<void> {
+  if (!values.from || !fs.existsSync(values.from)) fail(`figure file not found: ${values.from}`);
+  const tolerance = number(values.tolerance, "--tolerance", 0, 1) ?? DEFAULT_TOLERANCE;
+  const batchSize = integer(values["batch-size"], "--batch-size", 1, 1024) ?? 8;
+  const backend = values.backend ?? process.env.TFJS_BACKEND ?? "wasm";
+  if (backend !== "wasm" && backend !== "cpu") fail(`--backend must be wasm or cpu, got "${backend}"`);
+  const record = readFigureRecord(values.from);
+  if (!record.reproduce) {
+    process.stderr.write(`error: figure "${record.figure}" is not one method's map: nothing to recompute (its numbers are in the file as they are)\n`);
+    process.exit(1);
+  }
+  const tf = await initTf(backend);
+  const weights = values.weights ?? (await resolveWeightsFile());
+  const {model, checkpoint} = loadModel(weights);
+  if (record.model && record.model.sha256 !== checkpoint.sha256) process.stderr.write(`warning: the figure was computed with ${record.model.file} (sha256 ${record.model.sha256}), these weights are ${path.basename(weights)} (sha256 ${checkpoint.sha256})\n`);
+  const pixels = await recordPixels(record, record.photo?.uploaded ? "" : await resolveImagenetteVal(), (file) => readImage224(file));
+  const started = performance.now();
+  const result = await recomputeFigure(record, model, pixels, {tolerance, batchSize});
+  process.stderr.write(`${record.figure}: ${result.method}${result.steps !== null ? `, steps ${result.steps}` : ""}, class ${result.target} (${(performance.now() - started).toFixed(0)} ms on ${tf.getBackend()})\n`);
+  for (const line of result.report) process.stdout.write(`${line}\n`);
+  process.stdout.write(`${result.agrees ? "the numbers agree" : "the numbers differ"} with ${values.from}\n`);
+  if (values.out) {
+    const output = {figure: record.figure, method: result.method, steps: result.steps, target: result.target, tolerance, agrees: result.agrees, differences: result.differences, relevance: Array.from(result.relevance), ...(result.curve ? {curve: {curve: Array.from(result.curve.curve), auc: result.curve.auc}} : {})};
+    fs.mkdirSync(path.dirname(path.resolve(values.out)), {recursive: true});
+    fs.writeFileSync(values.out, JSON.stringify(output));
+  }
+  model.dispose();
+  if (!result.agrees) process.exitCode = 1;
 }
 
 main().catch((e) => {

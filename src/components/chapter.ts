@@ -25,6 +25,8 @@ import type {WorkerScope} from "../compute/scope.js";
 import {galleryIndex, photoPixels} from "./image-picker.js";
 import {syncUpload} from "./upload.js";
 import {LiveFigure, type LiveOptions} from "./live.js";
+import {attachTakeHome} from "./take-home.js";
+import {toBase64, type FigurePhoto} from "../lib/figure-record.js";
 
 export type RuntimeModule = typeof Runtime;
 export type {Timed} from "../compute/contract.js";
@@ -75,7 +77,7 @@ export async function startChapter(rt: RuntimeModule, gallery: GalleryMeta, pixe
     index: (id) => galleryIndex(gallery, id),
     photo: (id) => photoPixels(gallery, pixels, galleryIndex(gallery, id)),
     live<P, R>({compute, uses, renderPartial, heavy, ...options}: ComputeFigureOptions<P, R>) {
-      return new LiveFigure<P, R>({
+      const figure = new LiveFigure<P, R>({
         ...options,
         renderPartial,
         backend: where,
@@ -88,6 +90,17 @@ export async function startChapter(rt: RuntimeModule, gallery: GalleryMeta, pixe
           }),
         startOnClick: heavy && (async (params: P) => ((await client.ready()) && isCpu(client.report) ? heavy(params) : null)),
       });
+      // Every live figure can be taken home (downloads, tables, a link): take-home.ts.
+      attachTakeHome({
+        name: options.name,
+        element: figure.element,
+        shown: () => figure.shown(),
+        onShown: (listener) => figure.onShown(listener),
+        model: () => client.report?.model ?? null,
+        photo: (id) => photoRecord(gallery, pixels, id),
+        className: (index) => gallery.classes[index]?.name ?? `class ${index}`,
+      });
+      return figure;
     },
     where,
     classLabel(index, probability) {
@@ -95,6 +108,14 @@ export async function startChapter(rt: RuntimeModule, gallery: GalleryMeta, pixe
       return probability === undefined ? name : `${name}, ${(100 * probability).toFixed(1)}%`;
     },
   };
+}
+
+/** A photo as a figure record names it: a gallery file, or an upload with its pixels. */
+function photoRecord(gallery: GalleryMeta, pixels: Uint8Array, id: string): FigurePhoto | null {
+  const image = gallery.images.find((candidate) => candidate.id === id);
+  if (!image) return null;
+  if (image.uploaded) return {id, file: null, wnid: null, className: "your photo", uploaded: true, pixels: toBase64(photoPixels(gallery, pixels, galleryIndex(gallery, id)))};
+  return {id, file: image.id, wnid: image.wnid, className: image.className, uploaded: false};
 }
 
 function isCpu(report: ComputeReport | null): boolean {

@@ -6,6 +6,7 @@
 // longest curve), data-series and data-metric (deletion | insertion); each
 // legend entry [data-testid="auc"] with data-method and data-auc (full precision).
 import * as Plot from "@observablehq/plot";
+import {summarizeCurve} from "../lib/curve-summary.js";
 
 export interface CurveSeries {
   /** Method key (occlusion, grad, ..., random). */
@@ -85,8 +86,21 @@ export function deletionChart(series: CurveSeries[], {width = 520, height = 260,
     t.textContent = title;
     wrap.append(t);
   }
-  wrap.append(aucLegend(series), chart);
+  wrap.append(aucLegend(series), chart, curveWords(series, metric));
   return wrap;
+}
+
+/**
+ * The curves in words, computed from their numbers (src/lib/curve-summary.ts):
+ * the chart's text alternative, shown under it for every reader.
+ * Test hook: [data-testid="curve-summary"].
+ */
+function curveWords(series: CurveSeries[], metric: "deletion" | "insertion"): HTMLElement {
+  const words = document.createElement("p");
+  words.className = "figure-note deletion-chart__words";
+  words.dataset.testid = "curve-summary";
+  words.textContent = series.map((s) => `${s.label}: ${summarizeCurve(s.curve, {auc: s.auc, metric}).text}`).join(" ");
+  return words;
 }
 
 /** The legend: a swatch per curve with its label and "AUC 0.123". */

@@ -91,6 +91,9 @@ export class LiveFigure<P, R> {
   /** A heavy figure's button was clicked: it computes on every change from now on. */
   private armed = false;
   private partials = 0;
+  /** The result on screen and its parameters: what a figure's downloads take home (take-home.ts). */
+  private shownResult: {result: R; params: P} | undefined;
+  private readonly shownListeners = new Set<() => void>();
 
   constructor(private readonly options: LiveOptions<P, R>) {
     const figure = document.createElement("figure");
@@ -140,6 +143,7 @@ export class LiveFigure<P, R> {
       this.controller = null;
       clearTimeout(this.timer);
       this.body.replaceChildren(this.options.render(this.last.result, params));
+      this.shownResult = {result: this.last.result, params};
       this.finish(`${this.options.describe(this.last.result, params)}: ${formatMs(this.last.ms)} · ${this.options.backend()}`, this.last.ms, key);
       return;
     }
@@ -188,6 +192,7 @@ export class LiveFigure<P, R> {
         await this.draw(() => this.options.render(result, params), current);
         if (!current()) return;
         this.last = {key: computeKey, result, ms};
+        this.shownResult = {result, params};
         this.finish(`${this.options.describe(result, params)}: ${formatMs(ms)} · ${this.options.backend()}`, ms, key);
       } catch (e) {
         if (controller.signal.aborted || generation !== this.generation) return; // superseded: not an error
@@ -243,6 +248,8 @@ export class LiveFigure<P, R> {
     this.body.replaceChildren(wrap);
     this.caption.textContent = "computes when you ask: it takes several seconds without a GPU";
     this.setState("waiting");
+    this.shownResult = undefined;
+    for (const listener of this.shownListeners) listener();
   }
 
   private showStatus(text: string, done: number, total: number): void {
@@ -266,6 +273,17 @@ export class LiveFigure<P, R> {
     this.caption.dataset.backend = where.split(",")[0];
     this.caption.dataset.params = params;
     this.setState("ready");
+    for (const listener of this.shownListeners) listener();
+  }
+
+  /** The result on screen and the parameters it was computed for; undefined before the first or after a failure. */
+  shown(): {result: R; params: P} | undefined {
+    return this.shownResult;
+  }
+
+  /** Calls `listener` each time a result is shown, or taken away by a failure. */
+  onShown(listener: () => void): void {
+    this.shownListeners.add(listener);
   }
 
   private fail(e: unknown): void {
@@ -277,6 +295,8 @@ export class LiveFigure<P, R> {
     this.body.replaceChildren(message);
     this.caption.textContent = `${this.options.name}: failed · ${this.options.backend()}`;
     this.setState("error");
+    this.shownResult = undefined;
+    for (const listener of this.shownListeners) listener();
   }
 
   /** Stops any computation (e.g. on `invalidation`). */

@@ -7,7 +7,9 @@
 // moves a slider and the figure recomputes, focus is visible, figures
 // announce their results politely, reduced motion turns transitions off, and
 // at 200% zoom (640 CSS pixels wide) no page scrolls sideways (screenshots in
-// test-artifacts/zoom-200-<page>.png, taken after the audit).
+// test-artifacts/zoom-200-<page>.png, taken after the audit). Each page also
+// has one take-home toolbar per live figure, and the first figure's table is
+// open while axe runs.
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {createRequire} from "node:module";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
@@ -97,6 +99,13 @@ describe("axe-core: WCAG 2.2 AA and best practice", () => {
       const t0 = Date.now();
       const {page, problems} = await open(`${path}#${QUICK_VIEW}`);
       await pageReady(page, path);
+      // Every live figure has its take-home toolbar (take-home.ts); the first one's table is open for the audit.
+      const {toolbars, figures} = await page.evaluate(() => ({toolbars: document.querySelectorAll('[data-testid="take-home"]').length, figures: document.querySelectorAll("figure.live-figure").length}));
+      expect(toolbars, `${path}: toolbars`).toBe(figures);
+      if (toolbars) {
+        await page.click('[data-testid="take-home"] [data-action="table"]');
+        await page.waitForSelector('[data-testid="figure-tables"] table');
+      }
       const allowed = new Set((EXCEPTIONS[path] ?? []).map((e) => e.rule));
       const violations = (await audit(page)).filter((v) => !allowed.has(v.id));
       console.log(`${path}: audited after ${((Date.now() - t0) / 1000).toFixed(1)} s; ${violations.length ? describeViolations(violations) : "no violations"}`);
