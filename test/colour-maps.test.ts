@@ -5,6 +5,7 @@ import {describe, expect, it} from "vitest";
 import {CIVIDIS, colourAt, colourTable, cssColourAt, DIVERGING_MAPS, PUOR_11, RDBU_11, SEQUENTIAL_MAPS, textColourOn} from "../src/components/colour-maps.js";
 import {colourKeyWords} from "../src/components/colour-key.js";
 import {COLORMAP_KEYS, DIVERGING_KEYS} from "../src/components/view-state.js";
+import {METHOD_STYLES, seriesStyle} from "../src/components/series-key.js";
 
 const hex = (rgb: number[]) => `#${rgb.map((c) => c.toString(16).padStart(2, "0")).join("")}`;
 
@@ -86,5 +87,14 @@ describe("colour maps", () => {
     expect(colourKeyWords("cividis", false)).toBe("dark: low relevance · bright: high relevance");
     expect(colourKeyWords("greys", false)).toBe("light: low relevance · dark: high relevance");
     expect(colourKeyWords("magma", false, "|gradient|")).toBe("dark: low |gradient| · bright: high |gradient|");
+  });
+
+  it("every method (and the random map) has its own colour, dash pattern and symbol; other series cycle through distinct ones", () => {
+    const styles = Object.values(METHOD_STYLES);
+    expect(Object.keys(METHOD_STYLES)).toEqual(["occlusion", "grad", "grad_x_input", "integrated_gradients", "grad_cam", "random"]);
+    for (const part of ["colour", "dash", "symbol"] as const) expect(new Set(styles.map((s) => s[part])).size).toBe(styles.length);
+    const cycle = [0, 1, 2, 3, 4, 5].map((i) => seriesStyle("a baseline", i));
+    expect(new Set(cycle.map((s) => s.dash)).size).toBe(6);
+    expect(seriesStyle("grad", 3)).toBe(METHOD_STYLES.grad);
   });
 });

@@ -38,7 +38,7 @@ export function colourKey(map: ColourMapName, signed: boolean, {label, domain, w
   key.dataset.map = map;
   key.dataset.signed = String(signed);
   const ramp = Plot.legend({
-    color: {type: "linear", domain: domain ?? (signed ? [-1, 1] : [0, 1]), interpolate: (t: number) => cssColourAt(map, t), label, width, ticks: 5, tickFormat},
+    color: {type: "linear", domain: domain ?? (signed ? [-1, 1] : [0, 1]), interpolate: (t: number) => cssColourAt(map, t), label, width, ticks: 5, tickFormat, marginLeft: 12, marginRight: 12},
   } as unknown as Plot.LegendOptions) as HTMLElement;
   ramp.classList.add("heatmap-legend");
   const words = document.createElement("p");

@@ -92,7 +92,7 @@ export const COLOUR_MAP_INFO: Record<ColourMapName, {label: string; low: string;
   greys: {label: "greys", low: "light", high: "dark"},
   cividis: {label: "cividis (colour-blind safe)", low: "dark", high: "bright"},
   RdBu: {label: "red/blue (RdBu)", low: "blue", high: "red"},
-  PuOr: {label: "purple/orange (PuOr, colour-blind safe)", low: "purple", high: "orange"},
+  PuOr: {label: "purple/orange (colour-blind safe)", low: "purple", high: "orange"},
 };
 
 export function isDiverging(map: ColourMapName): map is DivergingMap {
