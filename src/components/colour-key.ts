@@ -50,17 +50,26 @@ export function colourKey(map: ColourMapName, signed: boolean, {label, domain, w
 }
 
 /**
- * The same key drawn on a canvas (`scale` device pixels per CSS pixel): the
- * label, the ramp, the values at its ends and the words, black on white.
+ * The same key drawn on a canvas (`scale` device pixels per CSS pixel, shown
+ * `width` CSS pixels wide): the label, the ramp, the values at its ends and
+ * the words (one line, or one line per part where they do not fit), black on
+ * white.
  */
 export function colourKeyCanvas(map: ColourMapName, signed: boolean, {label, domain, width = 240, tickFormat, quantity}: ColourKeyOptions = {}, scale = 2): HTMLCanvasElement {
   const words = colourKeyWords(map, signed, quantity);
   const [lo, hi] = domain ?? (signed ? [-1, 1] : [0, 1]);
-  const format = typeof tickFormat === "function" ? tickFormat : (x: number) => String(+x.toPrecision(3));
+  const format = typeof tickFormat === "function" ? tickFormat : (x: number) => String(+x.toPrecision(3)).replace("-", "−");
   const canvas = document.createElement("canvas");
-  const height = label ? 70 : 54;
+  const font = "10px sans-serif";
+  const measure = canvas.getContext("2d")!;
+  measure.font = font;
+  const lines = measure.measureText(words).width <= width ? [words] : words.split(" · ");
+  const top = label ? 18 : 2;
+  const height = top + 27 + 13 * lines.length;
   canvas.width = Math.ceil(width * scale);
   canvas.height = Math.ceil(height * scale);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
   canvas.setAttribute("role", "img");
   canvas.setAttribute("aria-label", `Colour key${label ? ` of ${label}` : ""}: ${words}`);
   const ctx = canvas.getContext("2d")!;
@@ -68,22 +77,18 @@ export function colourKeyCanvas(map: ColourMapName, signed: boolean, {label, dom
   ctx.fillStyle = "white";
   ctx.fillRect(0, 0, width, height);
   ctx.fillStyle = "black";
-  ctx.font = "10px sans-serif";
+  ctx.font = font;
   ctx.textBaseline = "top";
-  let y = 2;
-  if (label) {
-    ctx.fillText(label, 0, y, width);
-    y += 16;
-  }
+  if (label) ctx.fillText(label, 0, 2, width);
   for (let x = 0; x < width; x++) {
     ctx.fillStyle = cssColourAt(map, x / Math.max(1, width - 1));
-    ctx.fillRect(x, y, 1, 10);
+    ctx.fillRect(x, top, 1, 10);
   }
   ctx.fillStyle = "black";
-  ctx.fillText(format(lo), 0, y + 13);
+  ctx.fillText(format(lo), 0, top + 13);
   ctx.textAlign = "right";
-  ctx.fillText(format(hi), width, y + 13);
+  ctx.fillText(format(hi), width, top + 13);
   ctx.textAlign = "left";
-  ctx.fillText(words, 0, y + 27, width);
+  lines.forEach((line, i) => ctx.fillText(line, 0, top + 27 + 13 * i, width));
   return canvas;
 }
