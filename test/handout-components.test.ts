@@ -42,14 +42,14 @@ describe("view state in the URL hash", () => {
 
   it("has the handout's settings as defaults", () => {
     expect(DEFAULT_STATE).toMatchObject({S: 6, M: 20, D: 10, seed: 1, target: -1});
-    expect(DEFAULT_STATE).toMatchObject({metric: "deletion", substrate: "black", baseline: "black", sign: "signed", colormap: "magma", opacity: 85, clip: 100, stage: 0});
+    expect(DEFAULT_STATE).toMatchObject({metric: "deletion", substrate: "black", baseline: "black", sign: "signed", colormap: "magma", diverging: "RdBu", opacity: 85, clip: 100, stage: 0});
   });
 
   it("reads the options beyond the handout, dropping unknown choices and clamping numbers", () => {
-    expect(parseHash("#metric=insertion&substrate=blur&baseline=gaussian&noise=20&samples=5&stage=3&sign=absolute&colormap=viridis&opacity=40&clip=99")).toEqual({
-      metric: "insertion", substrate: "blur", baseline: "gaussian", noise: 20, samples: 5, stage: 3, sign: "absolute", colormap: "viridis", opacity: 40, clip: 99,
+    expect(parseHash("#metric=insertion&substrate=blur&baseline=gaussian&noise=20&samples=5&stage=3&sign=absolute&colormap=cividis&diverging=PuOr&opacity=40&clip=99")).toEqual({
+      metric: "insertion", substrate: "blur", baseline: "gaussian", noise: 20, samples: 5, stage: 3, sign: "absolute", colormap: "cividis", diverging: "PuOr", opacity: 40, clip: 99,
     });
-    expect(parseHash("#metric=area&substrate=red&baseline=&sign=both&colormap=jet&noise=-5&samples=0&stage=99&opacity=250&clip=12&target=42")).toEqual({
+    expect(parseHash("#metric=area&substrate=red&baseline=&sign=both&colormap=jet&diverging=rainbow&noise=-5&samples=0&stage=99&opacity=250&clip=12&target=42")).toEqual({
       noise: RANGES.noise[0], samples: RANGES.samples[0], stage: RANGES.stage[1], opacity: 100, clip: RANGES.clip[0],
     });
     expect(parseHash("#M=256")).toEqual({M: 256});
@@ -72,9 +72,10 @@ describe("odd values typed by readers", () => {
   });
 
   it("display settings are clamped and completed", () => {
-    expect(sanitizeDisplay({})).toEqual({sign: "signed", colormap: "magma", opacity: 0.85, clip: 100});
-    expect(sanitizeDisplay({sign: "absolute", colormap: "greys", opacity: 7, clip: -1})).toEqual({sign: "absolute", colormap: "greys", opacity: 1, clip: RANGES.clip[0]});
-    expect(sanitizeDisplay({sign: "x", colormap: "jet", opacity: "a", clip: NaN})).toEqual({sign: "signed", colormap: "magma", opacity: 0.85, clip: 100});
+    expect(sanitizeDisplay({})).toEqual({sign: "signed", colormap: "magma", diverging: "RdBu", opacity: 0.85, clip: 100});
+    expect(sanitizeDisplay({sign: "absolute", colormap: "greys", diverging: "PuOr", opacity: 7, clip: -1})).toEqual({sign: "absolute", colormap: "greys", diverging: "PuOr", opacity: 1, clip: RANGES.clip[0]});
+    expect(sanitizeDisplay({sign: "x", colormap: "jet", diverging: "jet", opacity: "a", clip: NaN})).toEqual({sign: "signed", colormap: "magma", diverging: "RdBu", opacity: 0.85, clip: 100});
+    expect(sanitizeDisplay({colormap: "cividis"}).colormap).toBe("cividis");
   });
 
   it("the explained class: -1 (or anything invalid) means the predicted class", () => {

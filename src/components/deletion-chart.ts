@@ -1,12 +1,14 @@
 // Deletion and insertion curves with Observable Plot: the probability of the
 // explained class as more and more of the most relevant pixels are removed
 // (deletion) or put back (insertion), one line per map, its area (AUC) in the
-// legend.
+// legend. Each method keeps its colour, dash pattern and symbol on every
+// chart (series-key.ts), and the legend shows all three.
 // Test hooks: [data-testid="deletion-chart"] with data-points (points of the
 // longest curve), data-series and data-metric (deletion | insertion); each
 // legend entry [data-testid="auc"] with data-method and data-auc (full precision).
 import * as Plot from "@observablehq/plot";
 import {summarizeCurve} from "../lib/curve-summary.js";
+import {lineStyle, METHOD_STYLES, seriesKey, seriesStyle} from "./series-key.js";
 
 export interface CurveSeries {
   /** Method key (occlusion, grad, ..., random). */
@@ -16,33 +18,13 @@ export interface CurveSeries {
   /** Probabilities at x = linspace(0, 1, S). */
   curve: ArrayLike<number>;
   auc: number;
-  /** Dashed line (e.g. the random baseline). */
-  dashed?: boolean;
   /** Shade the area under this curve. */
   shade?: boolean;
 }
 
-/**
- * Colour-blind-safe colours per method (Okabe & Ito's palette), grey for the
- * random map. The same colour means the same method on every page.
- */
-export const METHOD_COLOURS: Record<string, string> = {
-  occlusion: "#E69F00",
-  grad: "#56B4E9",
-  grad_x_input: "#009E73",
-  integrated_gradients: "#CC79A7",
-  grad_cam: "#D55E00",
-  random: "#777777",
-};
-
-export const METHOD_SYMBOLS: Record<string, string> = {
-  occlusion: "circle",
-  grad: "square",
-  grad_x_input: "diamond",
-  integrated_gradients: "triangle",
-  grad_cam: "cross",
-  random: "times",
-};
+/** Each method's colour (series-key.ts: Okabe & Ito's palette, grey for the random map). */
+export const METHOD_COLOURS: Record<string, string> = Object.fromEntries(Object.entries(METHOD_STYLES).map(([k, s]) => [k, s.colour]));
+export const METHOD_SYMBOLS: Record<string, string> = Object.fromEntries(Object.entries(METHOD_STYLES).map(([k, s]) => [k, s.symbol]));
 
 export function deletionChart(series: CurveSeries[], {width = 520, height = 260, title, metric = "deletion"}: {width?: number; height?: number; title?: string; metric?: "deletion" | "insertion"} = {}): HTMLElement {
   const done = metric === "insertion" ? "inserted" : "deleted";
@@ -56,7 +38,8 @@ export function deletionChart(series: CurveSeries[], {width = 520, height = 260,
   }
   marks.push(
     Plot.ruleY([0]),
-    ...series.map((s) => Plot.line(rows.filter((r) => r.key === s.key), {x: "x", y: "p", stroke: s.colour, strokeWidth: 2, strokeDasharray: s.dashed ? "5,4" : undefined})),
+    // The method's dash pattern (its colour from the series), so colour is not the only difference.
+    ...series.map((s, i) => Plot.line(rows.filter((r) => r.key === s.key), {x: "x", y: "p", ...lineStyle({...seriesStyle(s.key, i), colour: s.colour}), strokeWidth: 2})),
   );
   if (points <= 40) {
     marks.push(Plot.dot(rows, {x: "x", y: "p", stroke: "key", symbol: (d: {key: string}) => METHOD_SYMBOLS[d.key] ?? "circle", r: 3, fill: "white"}));
@@ -103,24 +86,14 @@ function curveWords(series: CurveSeries[], metric: "deletion" | "insertion"): HT
   return words;
 }
 
-/** The legend: a swatch per curve with its label and "AUC 0.123". */
+/** The legend: a swatch per curve (colour, dash, symbol) with its label and "AUC 0.123". */
 export function aucLegend(series: CurveSeries[]): HTMLElement {
-  const list = document.createElement("ul");
-  list.className = "auc-legend";
-  for (const s of series) {
-    const item = document.createElement("li");
-    item.dataset.testid = "auc";
-    item.dataset.method = s.key;
-    item.dataset.auc = String(s.auc);
-    const swatch = document.createElement("span");
-    swatch.className = "auc-legend__swatch";
-    swatch.style.borderTopColor = s.colour;
-    if (s.dashed) swatch.style.borderTopStyle = "dashed";
-    const value = document.createElement("strong");
-    // A curve still being computed (a partial result) has no area yet.
-    value.textContent = Number.isFinite(s.auc) ? s.auc.toFixed(3) : "…";
-    item.append(swatch, `${s.label}: AUC `, value);
-    list.append(item);
-  }
-  return list;
+  return seriesKey(
+    series.map((s, i) => {
+      const value = document.createElement("strong");
+      // A curve still being computed (a partial result) has no area yet.
+      value.textContent = Number.isFinite(s.auc) ? s.auc.toFixed(3) : "…";
+      return {key: s.key, label: `${s.label}: AUC `, style: {...seriesStyle(s.key, i), colour: s.colour}, extra: [value], attributes: {"data-testid": "auc", "data-method": s.key, "data-auc": String(s.auc)}};
+    }),
+  );
 }

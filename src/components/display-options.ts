@@ -1,9 +1,11 @@
 // How heatmaps are drawn, chosen by the reader once for the whole report:
-// signed (red positive, blue negative) or absolute values, the colour map of
-// absolute maps, the overlay's opacity and percentile clipping of outliers.
+// signed or absolute values, the colour map of signed maps (red/blue RdBu or
+// purple/orange PuOr), the colour map of absolute maps (magma, viridis,
+// greys, cividis), the overlay's opacity and percentile clipping of outliers.
+// PuOr and cividis are the choices for colour-blind readers (colour-maps.ts).
 //
-// The settings live in the view (view-state.ts: keys sign, colormap, opacity,
-// clip), so they follow the reader from chapter to chapter and can be linked.
+// The settings live in the view (view-state.ts: keys sign, colormap,
+// diverging, opacity, clip), so they follow the reader from chapter to chapter and can be linked.
 // Heatmaps register a repaint function (heatmap.ts); changing a setting
 // repaints every heatmap and legend on the page in place, without
 // recomputing any explanation.
@@ -11,27 +13,25 @@
 // The control is a small panel fixed to the corner of the page, added the
 // first time a page draws a heatmap. Test hook: [data-testid="display-options"].
 import {paintWhenDue} from "./paint-queue.js";
-import {COLORMAP_KEYS, onViewChange, RANGES, setView, SIGN_KEYS, viewState} from "./view-state.js";
+import {COLOUR_MAP_INFO} from "./colour-maps.js";
+import {COLORMAP_KEYS, DIVERGING_KEYS, onViewChange, RANGES, setView, SIGN_KEYS, viewState} from "./view-state.js";
 
 export type SignMode = (typeof SIGN_KEYS)[number];
 export type SequentialScheme = (typeof COLORMAP_KEYS)[number];
+export type DivergingScheme = (typeof DIVERGING_KEYS)[number];
 
 export interface DisplaySettings {
-  /** "signed": red/blue diverging around 0; "absolute": |relevance| in `colormap`. */
+  /** "signed": diverging around 0 in `diverging`; "absolute": |relevance| in `colormap`. */
   sign: SignMode;
   /** Sequential colour map for magnitudes (absolute overlays, gradient channels). */
   colormap: SequentialScheme;
+  /** Diverging colour map for signed maps. */
+  diverging: DivergingScheme;
   /** Overlay opacity where |relevance| reaches the top of the scale, 0..1. */
   opacity: number;
   /** Percentile of |relevance| that maps to the end of the scale (100: the maximum, no clipping). */
   clip: number;
 }
-
-export const COLORMAP_LABELS: Record<SequentialScheme, string> = {
-  magma: "magma (perceptually uniform)",
-  viridis: "viridis (perceptually uniform)",
-  greys: "greys",
-};
 
 /** Clamps and completes settings (values typed into the URL or by tests). */
 export function sanitizeDisplay(raw: Partial<Record<keyof DisplaySettings, unknown>>): DisplaySettings {
@@ -42,6 +42,7 @@ export function sanitizeDisplay(raw: Partial<Record<keyof DisplaySettings, unkno
   return {
     sign: (SIGN_KEYS as readonly unknown[]).includes(raw.sign) ? (raw.sign as SignMode) : "signed",
     colormap: (COLORMAP_KEYS as readonly unknown[]).includes(raw.colormap) ? (raw.colormap as SequentialScheme) : "magma",
+    diverging: (DIVERGING_KEYS as readonly unknown[]).includes(raw.diverging) ? (raw.diverging as DivergingScheme) : "RdBu",
     opacity: num(raw.opacity, 0, 1, 0.85),
     clip: num(raw.clip, RANGES.clip[0], RANGES.clip[1], 100),
   };
@@ -49,7 +50,7 @@ export function sanitizeDisplay(raw: Partial<Record<keyof DisplaySettings, unkno
 
 export function displaySettings(): DisplaySettings {
   const s = viewState();
-  return sanitizeDisplay({sign: s.sign, colormap: s.colormap, opacity: s.opacity / 100, clip: s.clip});
+  return sanitizeDisplay({sign: s.sign, colormap: s.colormap, diverging: s.diverging, opacity: s.opacity / 100, clip: s.clip});
 }
 
 type Repaint = (settings: DisplaySettings) => void;
@@ -69,7 +70,7 @@ export function followDisplay<T extends Element>(element: T, repaint: Repaint): 
   if (!listening && typeof window !== "undefined") {
     listening = true;
     onViewChange((_, changed) => {
-      if (changed.some((k) => k === "sign" || k === "colormap" || k === "opacity" || k === "clip")) repaintAll();
+      if (changed.some((k) => k === "sign" || k === "colormap" || k === "diverging" || k === "opacity" || k === "clip")) repaintAll();
     });
     addControl();
   }
@@ -91,7 +92,7 @@ function repaintAll(): void {
 /** Changes display settings (as the panel does) and repaints. */
 export function setDisplay(partial: Partial<DisplaySettings>): void {
   const next = sanitizeDisplay({...displaySettings(), ...partial});
-  setView({sign: next.sign, colormap: next.colormap, opacity: Math.round(next.opacity * 100), clip: next.clip});
+  setView({sign: next.sign, colormap: next.colormap, diverging: next.diverging, opacity: Math.round(next.opacity * 100), clip: next.clip});
   syncControl?.(next);
   repaintAll();
 }
@@ -108,19 +109,21 @@ function addControl(): void {
   const body = document.createElement("div");
   body.className = "display-options__body";
 
-  const sign = select("values", SIGN_KEYS.map((k) => [k, k === "signed" ? "signed (red +, blue −)" : "absolute |r|"]), (v) => setDisplay({sign: v as SignMode}));
-  const colormap = select("colour map of |r|", COLORMAP_KEYS.map((k) => [k, COLORMAP_LABELS[k]]), (v) => setDisplay({colormap: v as SequentialScheme}));
+  const sign = select("values", SIGN_KEYS.map((k) => [k, k === "signed" ? "signed (+ and −)" : "absolute |r|"]), (v) => setDisplay({sign: v as SignMode}));
+  const diverging = select("colour map of signed r", DIVERGING_KEYS.map((k) => [k, COLOUR_MAP_INFO[k].label]), (v) => setDisplay({diverging: v as DivergingScheme}));
+  const colormap = select("colour map of |r|", COLORMAP_KEYS.map((k) => [k, COLOUR_MAP_INFO[k].label]), (v) => setDisplay({colormap: v as SequentialScheme}));
   const opacity = range("overlay opacity", 0, 100, 5, (v) => setDisplay({opacity: v / 100}), (v) => `${v}%`);
   const clip = range("clip at percentile", RANGES.clip[0], RANGES.clip[1], 0.5, (v) => setDisplay({clip: v}), (v) => (v >= 100 ? "100 (none)" : String(v)));
   const note = document.createElement("p");
   note.className = "display-options__note";
-  note.textContent = "Only the drawing changes: the numbers, the deletion curves and their AUCs use the unclipped relevance. Signed maps always use a diverging scale (RdBu).";
-  body.append(sign.element, colormap.element, opacity.element, clip.element, note);
+  note.textContent = "Only the drawing changes: the numbers, the deletion curves and their AUCs use the unclipped relevance. For colour-blind readers: PuOr for signed maps, cividis for |r|. Every colour key says in words what its ends mean.";
+  body.append(sign.element, diverging.element, colormap.element, opacity.element, clip.element, note);
   panel.append(summary, body);
   document.body.append(panel);
 
   syncControl = (s) => {
     sign.set(s.sign);
+    diverging.set(s.diverging);
     colormap.set(s.colormap);
     opacity.set(Math.round(s.opacity * 100));
     clip.set(s.clip);

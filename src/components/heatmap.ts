@@ -1,59 +1,29 @@
 // Heatmaps on canvas: relevance over the photo, and plain maps (per-channel
-// gradients, GradCAM's 7x7 grid). Colours come from Observable Plot's scales
-// (the same ones its legends draw), so a legend made with Plot matches the
-// pixels exactly:
-// - signed relevance: ColorBrewer RdBu, positive red, negative blue (a
-//   diverging scheme that stays readable with the common colour-vision
-//   deficiencies; no red-green);
-// - magnitudes: "magma" (sequential, perceptually uniform, colour-blind safe),
-//   or the reader's choice of sequential map (viridis, greys).
+// gradients, GradCAM's 7x7 grid). Colours come from colour-maps.ts, the same
+// tables the colour keys (colour-key.ts) draw, so a key matches the pixels:
+// - signed relevance: a diverging map, ColorBrewer RdBu (positive red,
+//   negative blue) or PuOr (positive orange, negative purple), white at 0;
+// - magnitudes: "magma" (sequential, perceptually uniform), or the reader's
+//   choice of sequential map (viridis, greys, cividis).
 // The reader's display options (display-options.ts: signed or absolute,
-// colour map, opacity, percentile clipping) apply to every heatmap and
+// colour maps, opacity, percentile clipping) apply to every heatmap and
 // legend, which repaint in place when they change.
-// Plain DOM + Plot; callers pass arrays already read back from tensors.
-import * as Plot from "@observablehq/plot";
-import {followDisplay, type DisplaySettings, type SequentialScheme} from "./display-options.js";
+// Plain DOM; callers pass arrays already read back from tensors.
+import {COLOUR_MAP_INFO, colourAt, colourTable, cssColourAt, textColourOn, type ColourMapName} from "./colour-maps.js";
+import {colourKey} from "./colour-key.js";
+import {displaySettings, followDisplay, type DisplaySettings, type SequentialScheme} from "./display-options.js";
 import {paintRgb} from "./image-grid.js";
 import {paintWhenDue} from "./paint-queue.js";
 import {summarizeRelevance} from "../lib/relevance-summary.js";
 
 export const IMAGE_SIZE = 224;
 
+/** "signed" stands for the reader's diverging map, "magma" (any sequential name) for their sequential map. */
 export type SchemeName = "signed" | SequentialScheme;
 
-const SCALES: Record<SchemeName, Plot.ScaleOptions> = {
-  signed: {type: "diverging", scheme: "RdBu", domain: [-1, 1], reverse: true},
-  magma: {type: "linear", scheme: "magma", domain: [0, 1]},
-  viridis: {type: "linear", scheme: "viridis", domain: [0, 1]},
-  // Light (small) to dark (large), so strong relevance stands out on the photo.
-  greys: {type: "linear", scheme: "greys", domain: [0, 1]},
-};
-
-const luts = new Map<SchemeName, Uint8ClampedArray>();
-
-/** 256 RGB entries of a scheme over its domain. */
-export function colourTable(scheme: SchemeName): Uint8ClampedArray {
-  let lut = luts.get(scheme);
-  if (!lut) {
-    const options = SCALES[scheme];
-    const scale = Plot.scale({color: options});
-    const [lo, hi] = options.domain as [number, number];
-    lut = new Uint8ClampedArray(256 * 3);
-    for (let i = 0; i < 256; i++) {
-      const rgb = parseColour(String(scale.apply(lo + ((hi - lo) * i) / 255)));
-      lut.set(rgb, 3 * i);
-    }
-    luts.set(scheme, lut);
-  }
-  return lut;
-}
-
-function parseColour(css: string): [number, number, number] {
-  const m = /rgb\((\d+),\s*(\d+),\s*(\d+)\)/.exec(css);
-  if (m) return [Number(m[1]), Number(m[2]), Number(m[3])];
-  const h = /^#([0-9a-f]{6})$/i.exec(css);
-  if (h) return [parseInt(h[1].slice(0, 2), 16), parseInt(h[1].slice(2, 4), 16), parseInt(h[1].slice(4, 6), 16)];
-  throw new Error(`unexpected colour ${css}`);
+/** The colour map a scheme is drawn in under the reader's settings. */
+export function drawnMap(scheme: SchemeName, display: DisplaySettings): ColourMapName {
+  return scheme === "signed" ? display.diverging : display.colormap;
 }
 
 function lookup(lut: Uint8ClampedArray, t: number): number {
@@ -87,7 +57,7 @@ export function clipScale(relevance: ArrayLike<number>, clip: number): number {
 /**
  * The photo (uint8 RGB, HWC), desaturated and lightened so colours stand
  * out, with relevance in [-1, 1] (normalize_max) painted over it: signed
- * (RdBu) or absolute (the chosen sequential map), per the reader's display
+ * (RdBu or PuOr) or absolute (the chosen sequential map), per the reader's display
  * settings; transparent where relevance is 0. NaN paints as 0.
  * Its text alternative says in words where the relevance is, computed from
  * the map (src/lib/relevance-summary.ts).
@@ -105,7 +75,7 @@ export function overlayCanvas(photo: Uint8Array, relevance: ArrayLike<number>, {
 
 function paintOverlay(canvas: HTMLCanvasElement, photo: Uint8Array, relevance: ArrayLike<number>, size: number, gamma: number, display: DisplaySettings): void {
   const absolute = display.sign === "absolute";
-  const lut = colourTable(absolute ? display.colormap : "signed");
+  const lut = colourTable(absolute ? display.colormap : display.diverging);
   const scale = clipScale(relevance, display.clip);
   const image = new ImageData(size, size);
   const out = image.data;
@@ -125,6 +95,7 @@ function paintOverlay(canvas: HTMLCanvasElement, photo: Uint8Array, relevance: A
   }
   canvas.getContext("2d")!.putImageData(image, 0, 0);
   canvas.dataset.display = `${display.sign},${display.colormap},${display.opacity},${display.clip}`;
+  canvas.dataset.map = absolute ? display.colormap : display.diverging;
 }
 
 export interface MapOptions {
@@ -154,12 +125,12 @@ export function mapCanvas(values: ArrayLike<number>, height: number, width: numb
   if (pixelated) canvas.classList.add("heatmap--pixelated");
   return followDisplay(canvas, (display) => {
     const absolute = abs || (scheme === "signed" && display.sign === "absolute");
-    const drawn: SchemeName = scheme === "signed" && !absolute ? "signed" : display.colormap;
-    const lut = colourTable(drawn);
-    let [lo, hi] = domain ?? defaultDomain(values, drawn, stride, offset);
+    const signed = scheme === "signed" && !absolute;
+    const lut = colourTable(signed ? display.diverging : display.colormap);
+    let [lo, hi] = domain ?? defaultDomain(values, signed, stride, offset);
     if (!domain && display.clip < 100) {
       const q = quantileAbs(values, display.clip / 100, stride, offset);
-      if (q > 0) [lo, hi] = drawn === "signed" ? [-q, q] : [0, q];
+      if (q > 0) [lo, hi] = signed ? [-q, q] : [0, q];
     }
     const span = hi - lo || 1;
     const image = new ImageData(width, height);
@@ -173,13 +144,14 @@ export function mapCanvas(values: ArrayLike<number>, height: number, width: numb
       out[4 * p + 3] = 255;
     }
     canvas.getContext("2d")!.putImageData(image, 0, 0);
+    canvas.dataset.map = signed ? display.diverging : display.colormap;
   });
 }
 
-function defaultDomain(values: ArrayLike<number>, scheme: SchemeName, stride: number, offset: number): [number, number] {
+function defaultDomain(values: ArrayLike<number>, signed: boolean, stride: number, offset: number): [number, number] {
   let max = 0;
   for (let i = offset; i < values.length; i += stride) max = Math.max(max, Math.abs(values[i]));
-  return scheme === "signed" ? [-max || -1, max || 1] : [0, max || 1];
+  return signed ? [-max || -1, max || 1] : [0, max || 1];
 }
 
 /** Largest |value| over every `stride`-th element from `offset` (e.g. one channel of HWC). */
@@ -237,28 +209,69 @@ function swap(a: Float32Array, i: number, j: number): void {
 }
 
 /**
- * A colour legend (Plot) for a scheme over `domain`; it follows the reader's
- * display settings like the heatmaps do ("magma" = the chosen sequential map;
- * a "signed" legend without a domain describes normalized overlays and turns
- * into |relevance| when the reader shows absolute values).
+ * A colour key (colour-key.ts: the ramp and, in words, what its ends mean)
+ * for a scheme over `domain`; it follows the reader's display settings like
+ * the heatmaps do ("magma" = the chosen sequential map, "signed" = the chosen
+ * diverging map; a "signed" key without a domain describes normalized
+ * overlays and turns into |relevance| when the reader shows absolute values).
+ * `quantity` names what a sequential key shows ("low |gradient|").
  */
-export function legend(scheme: SchemeName, label: string, domain?: [number, number], {width = 240, tickFormat}: {width?: number; tickFormat?: string | ((x: number) => string)} = {}): HTMLElement {
+export function legend(scheme: SchemeName, label: string, domain?: [number, number], {width = 240, tickFormat, quantity}: {width?: number; tickFormat?: string | ((x: number) => string); quantity?: string} = {}): HTMLElement {
   const wrap = document.createElement("div");
   wrap.className = "heatmap-legend-wrap";
   return followDisplay(wrap, (display) => {
-    let drawn: SchemeName = scheme === "signed" ? "signed" : display.colormap;
+    let signed = scheme === "signed";
     let text = label;
     let range = domain;
-    if (scheme === "signed" && !domain && display.sign === "absolute") {
-      drawn = display.colormap;
+    if (signed && !domain && display.sign === "absolute") {
+      signed = false;
       range = [0, 1];
       text = `|${label}|`;
     }
     if (!domain && display.clip < 100) text += ` · clipped at the ${display.clip}th percentile of |r|`;
-    const options = {...SCALES[drawn], ...(range ? {domain: range} : {})};
-    const el = Plot.legend({color: {...options, label: text, width, ticks: 5, tickFormat}} as unknown as Plot.LegendOptions) as HTMLElement;
-    el.classList.add("heatmap-legend");
-    wrap.replaceChildren(el);
+    const map = signed ? display.diverging : display.colormap;
+    wrap.replaceChildren(colourKey(map, signed, {label: text, domain: range, width, tickFormat, quantity}));
+  });
+}
+
+/**
+ * The reader's word for one end of a colour map, kept current: "red" or
+ * "orange" for the high (positive) end of the signed map, "bright" or "dark"
+ * for the high end of the sequential map. For prose and notes that name
+ * colours ("${colourWord("signed", "high")}: the probability falls").
+ */
+export function colourWord(scheme: SchemeName, end: "low" | "high", {capitalized = false}: {capitalized?: boolean} = {}): HTMLSpanElement {
+  const span = document.createElement("span");
+  span.className = "colour-word";
+  const write = (display: DisplaySettings) => {
+    const word = COLOUR_MAP_INFO[drawnMap(scheme, display)][end];
+    span.textContent = capitalized ? word[0].toUpperCase() + word.slice(1) : word;
+  };
+  write(displaySettings());
+  return followDisplay(span, write);
+}
+
+/** What a Plot chart of a map needs to colour its cells like the heatmaps: the colour scale, and black or white text on a cell of value v. */
+export interface ChartColours {
+  scale: {type: "linear"; domain: [number, number]; interpolate: (t: number) => string};
+  textOn: (v: number) => "black" | "white";
+}
+
+/**
+ * A Plot chart of map values (a grid of cells) coloured with the reader's
+ * colour map for `scheme` over `domain`, redrawn in place when the display
+ * settings change. `draw` makes the chart from the colours.
+ */
+export function mapChart(scheme: SchemeName, domain: [number, number], draw: (colours: ChartColours) => Node): HTMLElement {
+  const wrap = document.createElement("div");
+  wrap.className = "map-chart";
+  wrap.dataset.testid = "map-chart";
+  return followDisplay(wrap, (display) => {
+    const map = drawnMap(scheme, display);
+    const [lo, hi] = domain;
+    const t = (v: number) => (v - lo) / (hi - lo || 1);
+    wrap.dataset.map = map;
+    wrap.replaceChildren(draw({scale: {type: "linear", domain, interpolate: (x) => cssColourAt(map, x)}, textOn: (v) => textColourOn(colourAt(map, t(v)))}));
   });
 }
 

@@ -17,6 +17,7 @@
 import * as Plot from "@observablehq/plot";
 import type * as Runtime from "./page-runtime.js";
 import {METHOD_COLOURS, METHOD_SYMBOLS} from "./deletion-chart.js";
+import {lineStyle, METHOD_STYLES, seriesKey} from "./series-key.js";
 import {crossTable, headerCell} from "./cross-table.js";
 import {overlayCanvas, panel, photoCanvas} from "./heatmap.js";
 import {formatMs} from "./live.js";
@@ -194,7 +195,8 @@ export function spearmanChart(rt: RuntimeModule, results: SanityResults, id: str
     marks: [
       Plot.ruleY([0]),
       Plot.ruleX([stage], {stroke: "currentColor", strokeOpacity: 0.25, strokeWidth: 8}),
-      ...SANITY_METHODS.map((m) => Plot.line(rows.filter((r) => r.method === m), {x: "stage", y: "rho", stroke: METHOD_COLOURS[m], strokeWidth: 2})),
+      // Each method's colour and dash pattern (series-key.ts): colour is not the only difference.
+      ...SANITY_METHODS.map((m) => Plot.line(rows.filter((r) => r.method === m), {x: "stage", y: "rho", ...lineStyle(METHOD_STYLES[m]), strokeWidth: 2})),
       Plot.dot(drawn, {x: "stage", y: "rho", stroke: "method", symbol: "method", fill: "white", r: 3.5}),
       Plot.tip(drawn, Plot.pointer({x: "stage", y: "rho", title: (d: (typeof rows)[number]) => `${d.label}, stage ${d.stage} (${labels[d.stage]})\nρ = ${d.rho.toFixed(3)}`})),
     ],
@@ -203,17 +205,7 @@ export function spearmanChart(rt: RuntimeModule, results: SanityResults, id: str
   wrap.className = "spearman-chart";
   wrap.dataset.testid = "spearman-chart";
   wrap.dataset.points = String(drawn.length);
-  const legend = document.createElement("ul");
-  legend.className = "auc-legend";
-  for (const m of SANITY_METHODS) {
-    const item = document.createElement("li");
-    const swatch = document.createElement("span");
-    swatch.className = "auc-legend__swatch";
-    swatch.style.borderTopColor = METHOD_COLOURS[m];
-    item.append(swatch, rt.METHODS[m].label);
-    legend.append(item);
-  }
-  wrap.append(legend, chart);
+  wrap.append(seriesKey(SANITY_METHODS.map((m) => ({key: m, label: rt.METHODS[m].label, style: METHOD_STYLES[m]}))), chart);
   return wrap;
 }
 

@@ -41,10 +41,12 @@ export interface ViewState {
   samples: number;
   /** Sanity check: how many layers (from the classifier down) are re-initialized. */
   stage: number;
-  /** Heatmap display: "signed" (red/blue) or "absolute". */
+  /** Heatmap display: "signed" (two colours around 0) or "absolute". */
   sign: string;
-  /** Heatmap colour map for absolute maps (signed maps are always diverging). */
+  /** Heatmap colour map of magnitudes (absolute maps): magma, viridis, greys, cividis. */
   colormap: string;
+  /** Heatmap colour map of signed maps (diverging): RdBu (red/blue) or PuOr (purple/orange). */
+  diverging: string;
   /** Heatmap overlay opacity, % (0-100). */
   opacity: number;
   /** Clip relevance at this percentile of |r| before colouring (100 = no clipping). */
@@ -96,7 +98,9 @@ export const SUBSTRATE_KEYS = ["black", "mean", "blur"] as const;
 export const JUDGE_SUBSTRATE_KEYS = ["black", "mean", "blur", "road"] as const;
 export const BASELINE_KEYS = ["black", "white", "blur", "uniform", "gaussian"] as const;
 export const SIGN_KEYS = ["signed", "absolute"] as const;
-export const COLORMAP_KEYS = ["magma", "viridis", "greys"] as const;
+/** The colour maps of colour-maps.ts (named here so this module imports nothing; a test checks they agree). */
+export const COLORMAP_KEYS = ["magma", "viridis", "greys", "cividis"] as const;
+export const DIVERGING_KEYS = ["RdBu", "PuOr"] as const;
 
 const choice = (keys: readonly string[], fallback: string): KeySpec<string> => ({
   default: fallback,
@@ -127,6 +131,7 @@ const SPECS: {[K in ViewKey]: KeySpec<ViewState[K]>} = {
   stage: integer(RANGES.stage[0], RANGES.stage[1], 0),
   sign: choice(SIGN_KEYS, "signed"),
   colormap: choice(COLORMAP_KEYS, "magma"),
+  diverging: choice(DIVERGING_KEYS, "RdBu"),
   opacity: integer(0, 100, 85),
   clip: integer(RANGES.clip[0], RANGES.clip[1], 100),
   judgeSubstrate: choice(JUDGE_SUBSTRATE_KEYS, "black"),
@@ -138,7 +143,7 @@ const SPECS: {[K in ViewKey]: KeySpec<ViewState[K]>} = {
 };
 
 /** The order of keys in the hash. */
-const ORDER: ViewKey[] = ["image", "compare", "method", "target", "S", "M", "D", "seed", "metric", "substrate", "baseline", "noise", "samples", "stage", "sign", "colormap", "opacity", "clip", "judgeSubstrate", "subsets", "subsetSize", "perturbations", "radius", "judgeSeed"];
+const ORDER: ViewKey[] = ["image", "compare", "method", "target", "S", "M", "D", "seed", "metric", "substrate", "baseline", "noise", "samples", "stage", "sign", "colormap", "diverging", "opacity", "clip", "judgeSubstrate", "subsets", "subsetSize", "perturbations", "radius", "judgeSeed"];
 
 const STORAGE_KEY = "explanation-methods-live:view";
 
