@@ -8,7 +8,7 @@
 //   as PNG at twice its size.
 // The colour key comes from heatmap.ts's colour table and the reader's
 // display settings, so it is the one the heatmaps are painted with.
-import {colourTable, type SchemeName} from "./heatmap.js";
+import {colourKeyCanvas} from "./colour-key.js";
 import {displaySettings} from "./display-options.js";
 
 /** The side of a map's cell in the PNG, and the space around and between cells. */
@@ -63,44 +63,20 @@ function wrapText(ctx: CanvasRenderingContext2D, text: string, width: number): s
   return lines;
 }
 
-/** The scheme the heatmaps are painted with now, and the words of its key. */
-export function colourKey(): {scheme: SchemeName; low: string; middle: string | null; high: string; title: string} {
-  const display = displaySettings();
-  const clip = display.clip < 100 ? `, the scale clipped at the ${display.clip}th percentile of |relevance|` : "";
-  if (display.sign === "absolute") {
-    return {scheme: display.colormap, low: "0: no relevance", middle: null, high: "1: the largest |relevance|", title: `Colour key: |relevance| (normalized), colour map ${display.colormap}${clip}`};
-  }
-  return {scheme: "signed", low: "−1: against the class (blue)", middle: "0", high: "+1: for the class (red)", title: `Colour key: relevance (normalized)${clip}`};
-}
-
-/** Draws the colour key at (x, y), `width` wide; returns its height. */
+/**
+ * Draws the colour key of the heatmaps as the reader sees them now (their
+ * colour map, signed or absolute, the same words as on the page) at (x, y),
+ * `width` wide; returns its height.
+ */
 function drawColourKey(ctx: CanvasRenderingContext2D, x: number, y: number, width: number): number {
-  const key = colourKey();
-  const lut = colourTable(key.scheme);
-  ctx.fillStyle = "#111";
-  ctx.font = FONT;
-  ctx.textBaseline = "top";
-  ctx.fillText(key.title, x, y);
-  const rampY = y + 20;
-  for (let px = 0; px < width; px++) {
-    const k = 3 * Math.round((255 * px) / Math.max(1, width - 1));
-    ctx.fillStyle = `rgb(${lut[k]}, ${lut[k + 1]}, ${lut[k + 2]})`;
-    ctx.fillRect(x + px, rampY, 1, 14);
-  }
-  ctx.strokeStyle = "#555";
-  ctx.strokeRect(x + 0.5, rampY + 0.5, width - 1, 13);
-  ctx.fillStyle = "#111";
-  const labelY = rampY + 18;
-  ctx.textAlign = "left";
-  ctx.fillText(key.low, x, labelY);
-  if (key.middle) {
-    ctx.textAlign = "center";
-    ctx.fillText(key.middle, x + width / 2, labelY);
-  }
-  ctx.textAlign = "right";
-  ctx.fillText(key.high, x + width, labelY);
-  ctx.textAlign = "left";
-  return labelY + 18 - y;
+  const display = displaySettings();
+  const signed = display.sign !== "absolute";
+  const clip = display.clip < 100 ? `, the scale clipped at the ${display.clip}th percentile of |relevance|` : "";
+  const label = `${signed ? "relevance" : "|relevance|"} (normalized)${clip}`;
+  const key = colourKeyCanvas(signed ? display.diverging : display.colormap, signed, {label, width}, 2);
+  const height = key.height / 2;
+  ctx.drawImage(key, x, y, width, height);
+  return height;
 }
 
 /** An SVG element as a loaded image (for drawing onto a canvas). */
