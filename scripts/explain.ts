@@ -1,4 +1,4 @@
-// npm run explain -- --image PATH --method NAME [--steps N] [--deletion-steps S] [--weights PATH] [--metrics ...] --out FILE.json
+// npm run explain -- --image PATH --method NAME [--steps N] [--deletion-steps S] [--weights PATH] [--images DIR] [--metrics ...] --out FILE.json
 // Explains one image with one method and writes logits, relevance and the deletion curve as JSON;
 // --metrics adds the evaluation metrics of the map (src/lib: morf-lerf, insertion, complexity,
 // faithfulness-correlation, max-sensitivity, random-logit).
@@ -8,6 +8,7 @@ import {parseArgs} from "node:util";
 import {initTf} from "../src/data/node/tf.js";
 import {loadModel} from "../src/data/node/model.js";
 import {readImage224, resolveWeightsFile} from "../src/data/node/sources.js";
+import {IMAGENETTE_CLASSES, readDataset} from "../src/data/node/dataset.js";
 import {complexity, sparseness} from "../src/lib/complexity.js";
 import {deletionCurve} from "../src/lib/deletion.js";
 import {FAITHFULNESS_SUBSET_SIZE, FAITHFULNESS_SUBSETS, faithfulnessCorrelation} from "../src/lib/faithfulness-correlation.js";
@@ -18,12 +19,15 @@ import {explain, HANDOUT_SETTINGS, isMethodName, mapFunction, METHOD_NAMES, METH
 import {lerfCurve} from "../src/lib/morf-lerf.js";
 import {randomLogitTest} from "../src/lib/random-logit.js";
 
-const USAGE = `usage: npm run explain -- --image PATH --method NAME [--steps N] [--deletion-steps S] [--weights PATH] [--batch-size B] [--backend wasm|cpu]
+const USAGE = `usage: npm run explain -- --image PATH --method NAME [--steps N] [--deletion-steps S] [--weights PATH] [--images DIR] [--batch-size B] [--backend wasm|cpu]
          [--metrics [--faithfulness-subsets N] [--faithfulness-size K] [--sensitivity-samples N] [--sensitivity-radius R] [--seed S]] --out FILE.json
   NAME: ${METHOD_NAMES.join(", ")}
   --steps            occlusion grid size (2..224, default ${HANDOUT_SETTINGS.occlusionSteps}) or integrated-gradients steps (>= 2, default ${HANDOUT_SETTINGS.integratedGradientsSteps}); ignored by the other methods
   --deletion-steps   images on the deletion curve (>= 2, default ${HANDOUT_SETTINGS.deletionSteps})
   --weights          a ResNet-18 .pth (default: ../shared/models/resnet18-imagenette.pth, or EXPLAIN_WEIGHTS)
+  --images           the dataset the model was trained for, DIR/<class>/*.{jpg,png} (with DIR/classes.json, or the folder names
+                     in code-point order): its classes name the logits, and the model's head must have one output per class
+                     (default: EXPLAIN_IMAGES, else Imagenette's ten classes)
   --metrics          add the evaluation metrics of the map (below)
   --faithfulness-subsets  faithfulness correlation: random pixel subsets N (>= 2, default ${FAITHFULNESS_SUBSETS})
   --faithfulness-size     faithfulness correlation: pixels per subset k (1..50176, default ${FAITHFULNESS_SUBSET_SIZE})
@@ -61,7 +65,7 @@ async function main(): Promise<void> {
     ({values} = parseArgs({
       options: {
         image: {type: "string"}, method: {type: "string"}, steps: {type: "string"}, "deletion-steps": {type: "string"},
-        weights: {type: "string"}, out: {type: "string"}, "batch-size": {type: "string"}, backend: {type: "string"}, help: {type: "boolean"},
+        weights: {type: "string"}, images: {type: "string"}, out: {type: "string"}, "batch-size": {type: "string"}, backend: {type: "string"}, help: {type: "boolean"},
         metrics: {type: "boolean"}, "faithfulness-subsets": {type: "string"}, "faithfulness-size": {type: "string"},
         "sensitivity-samples": {type: "string"}, "sensitivity-radius": {type: "string"}, seed: {type: "string"},
       },
@@ -96,7 +100,16 @@ async function main(): Promise<void> {
 
   const tf = await initTf(backend);
   const weights = values.weights ?? (await resolveWeightsFile());
-  const {model, checkpoint} = loadModel(weights);
+  const imagesDir = values.images ?? process.env.EXPLAIN_IMAGES;
+  if (imagesDir && !fs.existsSync(imagesDir)) fail(`--images: folder not found: ${imagesDir}`);
+  const dataset = imagesDir ? readDataset(imagesDir) : {dir: undefined, classes: IMAGENETTE_CLASSES};
+  let loaded;
+  try {
+    loaded = loadModel(weights, {classes: dataset.classes, imagesDir: dataset.dir});
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const {model, checkpoint} = loaded;
   const bytes = await readImage224(values.image);
   const image = imageFromBytes(bytes);
   const started = performance.now();

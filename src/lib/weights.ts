@@ -13,8 +13,13 @@ export interface WeightsManifest {
   format: "explanation-methods-weights/1";
   architecture: "resnet18";
   classes: ImagenetteClass[];
-  /** Where the weights came from: file name, sha256, which head rows were kept. */
-  source: {file: string; sha256: string; head: "imagenette-10" | "imagenet-1000"; imagenetIndices?: number[]};
+  /**
+   * Where the weights came from: file name, sha256, and the head: Imagenette's
+   * 10 rows as trained ("imagenette-10"), the Imagenette rows of a 1000-class
+   * ImageNet head ("imagenet-1000", with their indices), or one row per class
+   * of another dataset, as trained ("dataset").
+   */
+  source: {file: string; sha256: string; head: "imagenette-10" | "imagenet-1000" | "dataset"; imagenetIndices?: number[]};
   tensors: {name: string; shape: number[]; offset: number; length: number}[];
   byteLength: number;
 }

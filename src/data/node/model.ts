@@ -6,17 +6,24 @@ import path from "node:path";
 import {readPth, type NamedTensors} from "../../lib/pth.js";
 import {imagenetteStateDict, IMAGENETTE_IMAGENET_INDICES, ResNet18} from "../../lib/resnet18.js";
 import type {ImagenetteClass, WeightsManifest} from "../../lib/weights.js";
-import {IMAGENETTE_WNIDS} from "./imagenette.js";
+import {headMismatchMessage, IMAGENETTE_CLASSES, isImagenette} from "./dataset.js";
 
-/** The 10 classes in handout order, as the weights manifest stores them. */
-export const IMAGENETTE_CLASSES: ImagenetteClass[] = IMAGENETTE_WNIDS.map(({wnid, name}, index) => ({index, wnid, name}));
+export {IMAGENETTE_CLASSES};
+
+/** What a checkpoint is loaded for: the classes of the images it will see (default: Imagenette's, or its model card's). */
+export interface CheckpointOptions {
+  /** The dataset's classes in logit order (dataset.ts); the head must have one output per class. */
+  classes?: readonly ImagenetteClass[];
+  /** The image folder they came from, for the error message. */
+  imagesDir?: string;
+}
 
 export interface LoadedCheckpoint {
   file: string;
   sha256: string;
   classes: ImagenetteClass[];
   head: WeightsManifest["source"]["head"];
-  /** The 10-class state_dict (1000-class heads already reduced). */
+  /** The state_dict with one output per class (a 1000-class ImageNet head already reduced to Imagenette's rows). */
   stateDict: NamedTensors;
 }
 
@@ -25,7 +32,7 @@ export function sha256(bytes: Uint8Array): string {
 }
 
 /** Reads and checks a checkpoint. Errors say what to do. */
-export function loadCheckpoint(file: string): LoadedCheckpoint {
+export function loadCheckpoint(file: string, options: CheckpointOptions = {}): LoadedCheckpoint {
   if (!fs.existsSync(file)) {
     throw new Error(`weights file not found: ${file}. Put resnet18-imagenette.pth in ../shared/models, or set EXPLAIN_WEIGHTS to a torchvision ResNet-18 .pth (see README).`);
   }
@@ -46,12 +53,20 @@ export function loadCheckpoint(file: string): LoadedCheckpoint {
   } catch (e) {
     throw new Error(`cannot read ${file}: ${(e as Error).message}`);
   }
-  const head = raw.get("fc.weight")?.shape[0] === 1000 ? "imagenet-1000" : "imagenette-10";
-  return {file, sha256: digest, classes: card?.classes ?? IMAGENETTE_CLASSES, head, stateDict: imagenetteStateDict(raw)};
+  const classes = options.classes ? [...options.classes] : (card?.classes ?? IMAGENETTE_CLASSES);
+  const rows = raw.get("fc.weight")?.shape[0];
+  if (rows === undefined) throw new Error(`cannot read ${file}: not a torchvision ResNet state_dict (it has no fc.weight)`);
+  const imagenette = isImagenette(classes);
+  // torchvision's ImageNet model on Imagenette: the ten rows of its 1000-class head.
+  if (rows === 1000 && imagenette) return {file, sha256: digest, classes, head: "imagenet-1000", stateDict: imagenetteStateDict(raw)};
+  if (rows !== classes.length) throw new Error(headMismatchMessage(file, rows, {dir: options.imagesDir, classes}));
+  if (imagenette) return {file, sha256: digest, classes, head: "imagenette-10", stateDict: imagenetteStateDict(raw)};
+  const stateDict: NamedTensors = new Map([...raw].filter(([name]) => !name.endsWith("num_batches_tracked")));
+  return {file, sha256: digest, classes, head: "dataset", stateDict};
 }
 
-export function loadModel(file: string): {model: ResNet18; checkpoint: LoadedCheckpoint} {
-  const checkpoint = loadCheckpoint(file);
+export function loadModel(file: string, options: CheckpointOptions = {}): {model: ResNet18; checkpoint: LoadedCheckpoint} {
+  const checkpoint = loadCheckpoint(file, options);
   return {model: new ResNet18(checkpoint.stateDict), checkpoint};
 }
 
