@@ -8,6 +8,9 @@
 // through the page bundle (src/components/page-runtime.ts), loaders and
 // tests import it directly.
 import imagenette from "./imagenette-classes.json" with {type: "json"};
+import {listWords, numberWord} from "./words.js";
+
+export {listWords, numberWord};
 
 interface ClassLike {
   wnid: string;
@@ -38,19 +41,6 @@ export interface DatasetWords {
   examples: [string, string];
   /** Imagenette's table (gloss and ImageNet index), only when `imagenette`. */
   imagenetteRows: ImagenetteRow[] | null;
-}
-
-const SMALL = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
-
-/** "three" for 3, up to twelve; digits (with a thousands comma) above. */
-export function numberWord(n: number): string {
-  return Number.isInteger(n) && n >= 0 && n < SMALL.length ? SMALL[n] : n.toLocaleString("en-US");
-}
-
-/** "a", "a and b", "a, b and c". */
-export function listWords(words: readonly string[]): string {
-  if (words.length <= 1) return words.join("");
-  return `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
 }
 
 /** True when `classes` are Imagenette's ten folders in the handout's order. */
