@@ -21,7 +21,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import {getThreadsCount, setThreadsCount, setWasmPaths} from "@tensorflow/tfjs-backend-wasm";
-import {decodeWeights, imageFromBytes, resizeWithPadUint8, ResNet18, type NamedTensors, type WeightsManifest} from "../lib/index.js";
+import {decodeWeights, imageFromBytes, resizeWithPadUint8, ResNet, type NamedTensors, type WeightsManifest} from "../lib/index.js";
 import {batchPolicyFor, isCpuBackend, selectBackend} from "./backend.js";
 import type {GalleryMeta, InitRequest, ModelInfo, PageMessage, ReadyMessage, RunRequest, WarmUpReport, WarmUpRequest, WorkerMessage} from "./contract.js";
 import {compileCompute, LIBRARY, type WorkerNames} from "./scope.js";
@@ -134,14 +134,15 @@ export class ComputeEngine {
         fetch(files.galleryBin).then((r) => checked(r, "gallery.bin").arrayBuffer()),
       ]);
       const weights: NamedTensors = decodeWeights(manifest, buffer);
-      const model = new ResNet18(weights, {batchPolicy});
+      // Any ResNet: the architecture is read from the tensors' names and shapes.
+      const model = new ResNet(weights, {batchPolicy});
       const pixels = retained(new Uint8Array(galleryBytes));
       this.session = new WorkerSession({tf, model, gallery, pixels, incrementalOcclusion: cpu});
       this.scope = {worker: this.session, curves: this.session.curves, tf, model, trainedWeights: weights, lib: LIBRARY};
       const threads = backend.name === "wasm" ? getThreadsCount() : null;
       const notes: string[] = [];
       if (backend.name === "wasm" && !isolated) notes.push("one thread: the page is not cross-origin isolated, so WebAssembly cannot share memory between threads");
-      const modelInfo: ModelInfo = {architecture: manifest.architecture, classCount: manifest.classes.length, sha256: manifest.source.sha256, file: manifest.source.file, origin: "site"};
+      const modelInfo: ModelInfo = {architecture: model.architecture.name, classCount: model.numClasses, sha256: manifest.source.sha256, file: manifest.source.file, origin: "site"};
       const ready: ReadyMessage = {type: "ready", report: {backend, threads, isolated, batchSize: batchPolicy.size, notes, model: modelInfo}};
       this.post(ready);
     } catch (e) {

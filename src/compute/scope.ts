@@ -34,7 +34,7 @@
 // copied: they are small snapshots, often sent again as they grow.
 import type * as tfjs from "@tensorflow/tfjs";
 import * as library from "../lib/index.js";
-import type {NamedTensors, ResNet18} from "../lib/index.js";
+import type {NamedTensors, ResNet} from "../lib/index.js";
 import type {ComputeContext, ShippedFunction, Uses} from "./contract.js";
 import type {MetricCurves} from "./curve-cache.js";
 import {StageModels} from "./stage-models.js";
@@ -57,8 +57,8 @@ export interface WorkerScope<U = {}> {
   curves: MetricCurves;
   /** TensorFlow.js, on the worker's backend. */
   tf: typeof tfjs;
-  /** The ResNet-18 (src/lib/resnet18.ts) with the site's weights. */
-  model: ResNet18;
+  /** The model with the site's weights: a ResNet (src/lib/resnet.ts) of the architecture its tensors hold, the ResNet-18 by default. */
+  model: ResNet;
   /** Its state dict, for models built from it (the sanity checks' randomized stages). */
   trainedWeights: NamedTensors;
   lib: Library;

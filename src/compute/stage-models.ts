@@ -4,21 +4,21 @@
 // ResNet-18 holds ~45 MB of weights on the backend, so moving to another
 // stage disposes the previous randomized one. The worker runs one request at
 // a time, so no running method ever sees its model disposed.
-import type {ResNet18} from "../lib/index.js";
+import type {ResNet} from "../lib/index.js";
 
 export interface StageModel {
-  model: ResNet18;
+  model: ResNet;
   /** Milliseconds to draw the random weights and build the model (0: already there). */
   buildMs: number;
 }
 
 export class StageModels {
-  private current: {stage: number; model: ResNet18} | null = null;
+  private current: {stage: number; model: ResNet} | null = null;
   /** Milliseconds each stage's model took to build, the last time it was built. */
   readonly buildTimes = new Map<number, number>();
 
-  /** `build(stage)`: a new model of that stage (the page's randomizedStateDict + ResNet18). */
-  constructor(private readonly trainedModel: ResNet18, private readonly build: (stage: number) => ResNet18) {}
+  /** `build(stage)`: a new model of that stage (the page's randomizedStateDict + ResNet). */
+  constructor(private readonly trainedModel: ResNet, private readonly build: (stage: number) => ResNet) {}
 
   /** Whether `stage`'s model is there without building. */
   ready(stage: number): boolean {

@@ -18,11 +18,11 @@
 // are cancelled between batches when a request arrives, and run again
 // later. Only on GPU backends: on wasm and cpu there is nothing to compile.
 import type * as tfjs from "@tensorflow/tfjs";
-import type {ResNet18} from "../lib/index.js";
+import type {ResNet} from "../lib/index.js";
 import {CHAPTER_FIGURES} from "./chapters.js";
 
 export interface WarmUpContext {
-  model: ResNet18;
+  model: ResNet;
   /** A gallery photo at the chapter's size, [size, size, 3] in [0, 1] (the step must not dispose it). */
   image: tfjs.Tensor3D;
   signal: AbortSignal;

@@ -6,7 +6,7 @@
 // recomputes only what each patch changes. The page draws with its own
 // object (src/components/chapter.ts), which holds no tensors.
 import type * as tfjs from "@tensorflow/tfjs";
-import {explain, imageFromBytes, METHODS, resizeMapArray, type Explanation, type MethodName, type ResNet18} from "../lib/index.js";
+import {explain, imageFromBytes, METHODS, resizeMapArray, type Explanation, type MethodName, type ResNet} from "../lib/index.js";
 import {randomSmoothMap} from "../lib/random-map.js";
 import type {GalleryMeta, Timed} from "./contract.js";
 import {photoAt, photoIndex, withUpload} from "../shared/gallery-data.js";
@@ -27,7 +27,7 @@ const PIXELS = 224 * 224 * 3;
 
 export class WorkerSession {
   readonly tf: typeof tfjs;
-  readonly model: ResNet18;
+  readonly model: ResNet;
   readonly gallery: GalleryMeta;
   /**
    * Whether occlusion recomputes only what each patch changes (the same
@@ -43,7 +43,7 @@ export class WorkerSession {
   private readonly explanations = new LruCache<Timed<Explanation>>(CACHE_LIMIT);
   private readonly kept = new Map<string, unknown>();
 
-  constructor({tf, model, gallery, pixels, incrementalOcclusion}: {tf: typeof tfjs; model: ResNet18; gallery: GalleryMeta; pixels: Uint8Array; incrementalOcclusion: boolean}) {
+  constructor({tf, model, gallery, pixels, incrementalOcclusion}: {tf: typeof tfjs; model: ResNet; gallery: GalleryMeta; pixels: Uint8Array; incrementalOcclusion: boolean}) {
     this.tf = tf;
     this.model = model;
     this.gallery = gallery;

@@ -37,7 +37,7 @@ export async function siteWeights() {
   const dataset = await siteDataset();
   log(`weights: reading ${file} for the ${dataset.classes.length} classes of ${dataset.dir}`);
   const checkpoint = loadCheckpoint(file, {classes: dataset.classes, imagesDir: dataset.dir});
-  return encodeWeights(checkpoint.stateDict, {classes: checkpoint.classes, source: checkpointSource(checkpoint)});
+  return encodeWeights(checkpoint.stateDict, {architecture: checkpoint.architecture, classes: checkpoint.classes, source: checkpointSource(checkpoint)});
 }
 
 // ---------------------------------------------------------------------------

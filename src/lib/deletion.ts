@@ -164,7 +164,7 @@ export interface DeletionResult {
   road?: {noise: number; seed: number};
 }
 
-export async function deletionCurve(model: import("./resnet18.js").ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<DeletionResult> {
+export async function deletionCurve(model: import("./resnet.js").ResNet, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<DeletionResult> {
   const steps = options.steps ?? 10;
   checkSteps(steps);
   const substrateName = checkAnySubstrate(options.substrate ?? "black");

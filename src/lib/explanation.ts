@@ -1,7 +1,7 @@
 // What every attribution method shares: its options, its result, and the
 // batched, cancellable loop that pushes many images through the model.
 import * as tf from "@tensorflow/tfjs";
-import type {ResNet18} from "./resnet18.js";
+import type {ResNet} from "./resnet.js";
 import {argmax, softmax} from "./softmax.js";
 
 export {argmax, softmax};
@@ -27,7 +27,7 @@ export interface MethodOptions extends RunOptions {
 }
 
 export interface Explanation {
-  /** The 10 logits of the unmodified image. */
+  /** The logits of the unmodified image (one per class of the model). */
   logits: Float32Array;
   /** argmax of `logits`. */
   predicted: number;
@@ -77,7 +77,7 @@ export function makeBatchPolicy(policy: Partial<BatchPolicy> = {}): BatchPolicy 
   return {size, first, pad: policy.pad ?? DEFAULT_BATCH_POLICY.pad};
 }
 
-/** What batching needs of a model: its batch policy, if it has one (else the default). ResNet18 is one. */
+/** What batching needs of a model: its batch policy, if it has one (else the default). ResNet is one. */
 export interface BatchedModel {
   readonly batchPolicy?: BatchPolicy;
 }
@@ -160,7 +160,7 @@ export function checkAborted(signal?: AbortSignal): void {
 }
 
 /** Logits of one [224,224,3] image, read back. */
-export async function imageLogits(model: ResNet18, image: tf.Tensor3D): Promise<{logits: Float32Array; predicted: number}> {
+export async function imageLogits(model: ResNet, image: tf.Tensor3D): Promise<{logits: Float32Array; predicted: number}> {
   const t = tf.tidy(() => model.logits(image.expandDims(0) as tf.Tensor4D));
   const logits = (await t.data()) as Float32Array;
   t.dispose();
@@ -214,9 +214,9 @@ export function concat(parts: Float32Array[]): Float32Array {
   return out;
 }
 
-/** A [N,10] mask selecting `target` in each row: picks logits without `gather` (its gradient is missing on wasm). */
-export function oneHotRows(n: number, target: number): tf.Tensor2D {
-  return tf.oneHot(tf.fill([n], target, "int32") as tf.Tensor1D, 10).toFloat() as tf.Tensor2D;
+/** A [N,classes] mask selecting `target` in each row: picks logits without `gather` (its gradient is missing on wasm). */
+export function oneHotRows(n: number, target: number, classes: number): tf.Tensor2D {
+  return tf.oneHot(tf.fill([n], target, "int32") as tf.Tensor1D, classes).toFloat() as tf.Tensor2D;
 }
 
 /**
@@ -226,9 +226,9 @@ export function oneHotRows(n: number, target: number): tf.Tensor2D {
  * realRows): weights of the rows' seeds (0: a padded row, whose gradient is
  * then exactly 0).
  */
-export function logitGradient(model: ResNet18, images: tf.Tensor4D, target: number, rows: tf.Tensor2D | null = null): tf.Tensor4D {
+export function logitGradient(model: ResNet, images: tf.Tensor4D, target: number, rows: tf.Tensor2D | null = null): tf.Tensor4D {
   return tf.tidy(() => {
-    const mask = rows ? tf.mul(oneHotRows(images.shape[0], target), rows) : oneHotRows(images.shape[0], target);
+    const mask = rows ? tf.mul(oneHotRows(images.shape[0], target, model.numClasses), rows) : oneHotRows(images.shape[0], target, model.numClasses);
     return tf.grad((x) => tf.sum(tf.mul(model.logits(x as tf.Tensor4D), mask)))(images) as tf.Tensor4D;
   });
 }

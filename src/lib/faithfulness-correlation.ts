@@ -26,7 +26,7 @@ import {noisyLinearImputation, roadSettings, type RoadOptions} from "./road.js";
 import {pearson, seededRandom} from "./statistics.js";
 import {checkAnySubstrate, substrateImage, type AnySubstrateName} from "./substrate.js";
 
-/** What the metrics need of a model: [N,H,W,3] images in [0,1] -> [N,classes] logits, and its batch policy if it has one (ResNet18 is one). */
+/** What the metrics need of a model: [N,H,W,3] images in [0,1] -> [N,classes] logits, and its batch policy if it has one (ResNet is one). */
 export interface Classifier extends BatchedModel {
   logits(images: tf.Tensor4D): tf.Tensor2D;
 }

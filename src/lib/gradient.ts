@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import {imageLogits, logitGradient, type Explanation, type MethodOptions} from "./explanation.js";
 import {channelNorm, normalizeMax} from "./image.js";
-import type {ResNet18} from "./resnet18.js";
+import type {ResNet} from "./resnet.js";
 
 export interface GradientExplanation extends Explanation {
   /** The raw gradient [224*224*3] (HWC), for showing per-channel magnitudes. */
@@ -22,7 +22,7 @@ export function gradXInputRelevance(gradient: tf.Tensor3D, image: tf.Tensor3D): 
 }
 
 async function explainWithGradient(
-  model: ResNet18,
+  model: ResNet,
   image: tf.Tensor3D,
   options: MethodOptions,
   toRelevance: (gradient: tf.Tensor3D) => tf.Tensor2D,
@@ -42,11 +42,11 @@ async function explainWithGradient(
 }
 
 /** Gradient norm: |d logit / d x| (L2 over RGB), normalize_max. */
-export function grad(model: ResNet18, image: tf.Tensor3D, options: MethodOptions = {}): Promise<GradientExplanation> {
+export function grad(model: ResNet, image: tf.Tensor3D, options: MethodOptions = {}): Promise<GradientExplanation> {
   return explainWithGradient(model, image, options, gradRelevance);
 }
 
 /** Gradient x input: |x * d logit / d x| (L2 over RGB), normalize_max. */
-export function gradXInput(model: ResNet18, image: tf.Tensor3D, options: MethodOptions = {}): Promise<GradientExplanation> {
+export function gradXInput(model: ResNet, image: tf.Tensor3D, options: MethodOptions = {}): Promise<GradientExplanation> {
   return explainWithGradient(model, image, options, (g) => gradXInputRelevance(g, image));
 }

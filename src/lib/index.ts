@@ -1,6 +1,8 @@
 // Everything the browser runtime bundle exposes from the library.
 export * from "./pth.js";
 export * from "./resnet18.js";
+export * from "./resnet-architecture.js";
+export * from "./weights-error.js";
 export * from "./weights.js";
 export * from "./explanation.js";
 export * from "./image.js";

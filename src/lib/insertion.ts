@@ -12,7 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import {curvePartials, deletionCurve, deletionStepOfPixel, trapezoidAuc, type DeletionOptions, type DeletionResult} from "./deletion.js";
 import {concat, imageLogits, runBatched} from "./explanation.js";
-import type {ResNet18} from "./resnet18.js";
+import type {ResNet} from "./resnet.js";
 import {prepareImputed, roadSettings} from "./road.js";
 import {checkAnySubstrate, prepareSubstituted, substrateImage, type MetricName} from "./substrate.js";
 
@@ -59,7 +59,7 @@ export interface MetricResult extends DeletionResult {
  * (default: the class predicted for `image`) on each image of the sequence,
  * and its area by the trapezoid rule on linspace(0, 1, S). Higher is better.
  */
-export async function insertionCurve(model: ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<MetricResult> {
+export async function insertionCurve(model: ResNet, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<MetricResult> {
   const steps = options.steps ?? 10;
   checkInsertionSteps(steps);
   const substrateName = checkAnySubstrate(options.substrate ?? "black");
@@ -85,7 +85,7 @@ export async function insertionCurve(model: ResNet18, image: tf.Tensor3D, releva
 }
 
 /** `deletionCurve` or `insertionCurve`, by `options.metric`. */
-export async function metricCurve(model: ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: MetricOptions = {}): Promise<MetricResult> {
+export async function metricCurve(model: ResNet, image: tf.Tensor3D, relevance: ArrayLike<number>, options: MetricOptions = {}): Promise<MetricResult> {
   const metric = options.metric ?? "deletion";
   if (metric === "insertion") return insertionCurve(model, image, relevance, options);
   if (metric !== "deletion") throw new RangeError(`unknown metric ${JSON.stringify(metric)}: use deletion or insertion`);

@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import {baselineImage, BASELINE_NAMES, GAUSSIAN_BASELINE_SIGMA, isBaselineName, isNoiseBaseline, type BaselineName} from "./baselines.js";
 import {batchesOf, batchItems, batchPlan, checkAborted, imageLogits, oneHotRows, realRows, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
 import {channelNorm, normalizeMax} from "./image.js";
-import type {ResNet18} from "./resnet18.js";
+import type {ResNet} from "./resnet.js";
 
 /** Samples of a noise baseline (uniform, gaussian) averaged by default. */
 export const DEFAULT_BASELINE_SAMPLES = 4;
@@ -111,7 +111,7 @@ export interface IntegratedGradientsExplanation extends Explanation {
  * input normalization) is linear, so its sum equals the sum of its results,
  * and it costs one image instead of M (about 7% of a gradient each).
  */
-export async function pathGradientSum(model: ResNet18, image: tf.Tensor3D, steps: number, target: number, indices: number[], options: RunOptions = {}, baseline?: tf.Tensor3D | null, onSum?: (inputGradientSum: tf.Tensor3D, done: number) => Promise<void>): Promise<tf.Tensor3D> {
+export async function pathGradientSum(model: ResNet, image: tf.Tensor3D, steps: number, target: number, indices: number[], options: RunOptions = {}, baseline?: tf.Tensor3D | null, onSum?: (inputGradientSum: tf.Tensor3D, done: number) => Promise<void>): Promise<tf.Tensor3D> {
   const alphas = pathAlphas(steps);
   const batches = batchesOf(model, options);
   const toInput = (sum: tf.Tensor4D) => tf.tidy(() => model.inputGradientFromStem(sum, [1, ...image.shape]).squeeze([0]) as tf.Tensor3D);
@@ -128,7 +128,7 @@ export async function pathGradientSum(model: ResNet18, image: tf.Tensor3D, steps
       const next: tf.Tensor4D = tf.tidy(() => {
         const pre = model.stemPreActivation(pathImages(image, items.map((k) => alphas[indices[k]]), baseline));
         const valid = realRows(items.length, count);
-        const mask = valid ? tf.mul(oneHotRows(items.length, target), valid) : oneHotRows(items.length, target);
+        const mask = valid ? tf.mul(oneHotRows(items.length, target, model.numClasses), valid) : oneHotRows(items.length, target, model.numClasses);
         const dPre = tf.grad((p) => tf.sum(tf.mul(model.logitsFromStem(p as tf.Tensor4D), mask)))(pre);
         const batchSum = tf.sum(dPre, 0, true) as tf.Tensor4D;
         return previous ? (tf.add(previous, batchSum) as tf.Tensor4D) : batchSum;
@@ -173,7 +173,7 @@ function checkOptions(options: IntegratedGradientsOptions): {steps: number; base
 }
 
 /** logit[target] of one image. */
-async function targetLogit(model: ResNet18, image: tf.Tensor3D, target: number): Promise<number> {
+async function targetLogit(model: ResNet, image: tf.Tensor3D, target: number): Promise<number> {
   const t = tf.tidy(() => model.logits(image.expandDims(0) as tf.Tensor4D));
   const logits = await t.data();
   t.dispose();
@@ -193,7 +193,7 @@ function sumOf(values: Float32Array): number {
  * samples b_k, then reduced like any other: relevance = normalize_max(L2 over
  * RGB). `completeness: true` adds the completeness check.
  */
-export async function integratedGradients(model: ResNet18, image: tf.Tensor3D, options: IntegratedGradientsOptions = {}): Promise<IntegratedGradientsExplanation> {
+export async function integratedGradients(model: ResNet, image: tf.Tensor3D, options: IntegratedGradientsOptions = {}): Promise<IntegratedGradientsExplanation> {
   const {steps, baseline, samples, seed, sigma} = checkOptions(options);
   const {logits, predicted} = await imageLogits(model, image);
   const target = options.target ?? predicted;

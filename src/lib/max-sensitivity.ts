@@ -17,7 +17,7 @@ import * as tf from "@tensorflow/tfjs";
 import {sampleSeed} from "./baselines.js";
 import {checkAborted, imageLogits, type MethodOptions} from "./explanation.js";
 import type {MapFunction} from "./methods.js";
-import type {ResNet18} from "./resnet18.js";
+import type {ResNet} from "./resnet.js";
 import {seededRandom} from "./statistics.js";
 
 export const SENSITIVITY_SAMPLES = 10;
@@ -72,7 +72,7 @@ export function relativeChange(a: ArrayLike<number>, b: ArrayLike<number>): numb
  * by the method itself, with this call's batchSize and signal); onProgress
  * counts perturbations.
  */
-export async function maxSensitivity(model: ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: MaxSensitivityOptions): Promise<MaxSensitivity> {
+export async function maxSensitivity(model: ResNet, image: tf.Tensor3D, relevance: ArrayLike<number>, options: MaxSensitivityOptions): Promise<MaxSensitivity> {
   const samples = options.samples ?? SENSITIVITY_SAMPLES;
   if (!Number.isInteger(samples) || samples < 1) throw new RangeError(`max-sensitivity needs an integer number of samples >= 1, got ${samples}`);
   const radius = options.radius ?? SENSITIVITY_RADIUS;

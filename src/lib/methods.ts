@@ -9,7 +9,7 @@ import {grad, gradXInput} from "./gradient.js";
 import {integratedGradients} from "./integrated-gradients.js";
 import {occlusion} from "./occlusion.js";
 import {METHODS, type MethodName} from "./method-info.js";
-import type {ResNet18} from "./resnet18.js";
+import type {ResNet} from "./resnet.js";
 
 export * from "./method-info.js";
 
@@ -18,7 +18,7 @@ export * from "./method-info.js";
  * by the others); `incremental`: occlusion's local recomputation (see
  * OcclusionGridOptions), ignored by the others.
  */
-export function explain(name: MethodName, model: ResNet18, image: tf.Tensor3D, options: MethodOptions & {steps?: number; incremental?: boolean} = {}): Promise<Explanation> {
+export function explain(name: MethodName, model: ResNet, image: tf.Tensor3D, options: MethodOptions & {steps?: number; incremental?: boolean} = {}): Promise<Explanation> {
   const steps = options.steps ?? METHODS[name].steps?.default;
   switch (name) {
     case "occlusion": return occlusion(model, image, {...options, steps});
@@ -37,6 +37,6 @@ export type MapFunction = (image: tf.Tensor3D, target: number, options?: RunOpti
  * default the handout's; `incremental`: occlusion's local recomputation) as a MapFunction, for the metrics that explain
  * other images (max-sensitivity) or other classes (random-logit test).
  */
-export function mapFunction(name: MethodName, model: ResNet18, settings: {steps?: number; incremental?: boolean} = {}): MapFunction {
+export function mapFunction(name: MethodName, model: ResNet, settings: {steps?: number; incremental?: boolean} = {}): MapFunction {
   return async (image, target, options = {}) => (await explain(name, model, image, {...options, steps: settings.steps, incremental: settings.incremental, target})).relevance;
 }

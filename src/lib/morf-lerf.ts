@@ -15,7 +15,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import {deletionCurve, type DeletionOptions, type DeletionResult} from "./deletion.js";
 import {imageLogits} from "./explanation.js";
-import type {ResNet18} from "./resnet18.js";
+import type {ResNet} from "./resnet.js";
 
 /** -relevance, value by value (float64, so every input value negates exactly). */
 export function negatedRelevance(relevance: ArrayLike<number>): Float64Array {
@@ -23,12 +23,12 @@ export function negatedRelevance(relevance: ArrayLike<number>): Float64Array {
 }
 
 /** MoRF: the deletion curve itself (most relevant pixels removed first). */
-export function morfCurve(model: ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<DeletionResult> {
+export function morfCurve(model: ResNet, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<DeletionResult> {
   return deletionCurve(model, image, relevance, options);
 }
 
 /** LeRF: the deletion curve of -relevance (least relevant pixels removed first). */
-export function lerfCurve(model: ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<DeletionResult> {
+export function lerfCurve(model: ResNet, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<DeletionResult> {
   return deletionCurve(model, image, negatedRelevance(relevance), options);
 }
 
@@ -45,7 +45,7 @@ export interface AreaBetweenCurves {
  * between them. 2 S images through the model; onProgress counts both curves'
  * images; the target (default: the predicted class) is computed once.
  */
-export async function areaBetweenCurves(model: ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<AreaBetweenCurves> {
+export async function areaBetweenCurves(model: ResNet, image: tf.Tensor3D, relevance: ArrayLike<number>, options: DeletionOptions = {}): Promise<AreaBetweenCurves> {
   const steps = options.steps ?? 10;
   const target = options.target ?? (await imageLogits(model, image)).predicted;
   const progress = (offset: number) => options.onProgress && ((done: number) => options.onProgress!(offset + done, 2 * steps));

@@ -17,7 +17,7 @@
 // the full forward's up to float rounding (tested: test/occlusion-forward).
 import * as tf from "@tensorflow/tfjs";
 import {argmax} from "./explanation.js";
-import {residualBlock, type Block, type ResNet18} from "./resnet18.js";
+import {residualBlock, type Block, type ResNet} from "./resnet.js";
 
 /** Rows [y0, y1) x columns [x0, x1) of an image or feature map. */
 export interface Region {
@@ -130,10 +130,22 @@ interface Changed {
   values: tf.Tensor4D;
 }
 
-/** Zero-padded input of a window op with p = 1 (3x3 convolutions, the max pool), and the unpadded map. */
+/** A map of the photo, and the same map zero-padded as the convolution that reads it pads (the crops carry that padding). */
 interface PhotoMap {
   map: tf.Tensor4D;
   padded: tf.Tensor4D;
+  /** The padding of `padded`. */
+  pad: number;
+}
+
+function photoMap(map: tf.Tensor4D, pad: number): PhotoMap {
+  return {map: tf.keep(map), padded: pad === 0 ? map : tf.keep(tf.pad(map, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) as tf.Tensor4D), pad};
+}
+
+/** The photo's maps of one block: its input, and the outputs of its main path's convolutions before the last. */
+interface PhotoBlock {
+  input: PhotoMap;
+  inner: PhotoMap[];
 }
 
 /**
@@ -152,19 +164,34 @@ function windowOp(photoPadded: tf.Tensor4D, p: number, k: number, s: number, inp
   return {regions: out, values: op(stackCrops(photoPadded, input.values, placements, (rh - 1) * s + k, (rw - 1) * s + k))};
 }
 
-/** A residual block on the copies' changed regions; returns the changed region of its output. */
-function blockOnRegions(block: Block, photoInput: PhotoMap, photoMid: PhotoMap, input: Changed): Changed {
-  const {conv1, conv2, downsample} = block;
-  const s = conv1.spec.stride;
-  const [, h, w] = photoMid.map.shape;
-  const midRegions = commonSize(input.regions.map((r) => spread(r, 3, s, 1, h, w)), h, w);
-  const mid = windowOp(photoInput.padded, 1, 3, s, input, midRegions, (x) => conv1.forwardUnpadded(x));
-  const outRegions = commonSize(midRegions.map((r) => spread(r, 3, 1, 1, h, w)), h, w);
-  const residual = windowOp(photoMid.padded, 1, 3, 1, mid, outRegions, (x) => conv2.forwardUnpadded(x));
+/**
+ * A residual block (BasicBlock or Bottleneck) on the copies' changed
+ * regions; returns the changed region of its output. Each convolution of the
+ * main path runs on its input's crops; a 1x1 stride-1 convolution, which
+ * changes exactly the pixels that changed, runs on the changed values alone.
+ */
+function blockOnRegions(block: Block, photo: PhotoBlock, input: Changed): Changed {
+  const {convs, downsample} = block;
+  const stride = convs.reduce((s, c) => s * c.spec.stride, 1);
+  let changed = input;
+  convs.forEach((conv, i) => {
+    const {stride: s, pad: p} = conv.spec;
+    const k = conv.spec.filter.shape[0];
+    const from = i === 0 ? photo.input : photo.inner[i - 1];
+    const [, h, w] = photo.inner[Math.min(i, photo.inner.length - 1)].map.shape;
+    if (k === 1 && s === 1 && p === 0) {
+      changed = {regions: changed.regions, values: conv.forwardUnpadded(changed.values)};
+      return;
+    }
+    if (from.pad !== p) throw new Error(`occlusion: a photo map padded by ${from.pad} for a convolution that pads ${p}`);
+    const out = commonSize(changed.regions.map((r) => spread(r, k, s, p, h, w)), h, w);
+    changed = windowOp(from.padded, p, k, s, changed, out, (x) => conv.forwardUnpadded(x));
+  });
+  const outRegions = changed.regions;
   const shortcut = downsample
-    ? windowOp(photoInput.map, 0, 1, s, input, outRegions, (x) => downsample.forwardUnpadded(x))
-    : windowOp(photoInput.map, 0, 1, 1, input, outRegions, (x) => x);
-  return {regions: outRegions, values: tf.relu(tf.add(residual.values, shortcut.values)) as tf.Tensor4D};
+    ? windowOp(photo.input.map, 0, 1, stride, input, outRegions, (x) => downsample.forwardUnpadded(x))
+    : windowOp(photo.input.map, 0, 1, 1, input, outRegions, (x) => x);
+  return {regions: outRegions, values: tf.relu(tf.add(changed.values, shortcut.values)) as tf.Tensor4D};
 }
 
 const pad1 = (x: tf.Tensor4D) => tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]) as tf.Tensor4D;
@@ -174,15 +201,15 @@ export class OcclusionForward {
   private readonly input: tf.Tensor4D;
   /** The stem's output (input of the max pool), zero-padded by 1: post-ReLU, so zeros act as the pool's -inf padding. */
   private readonly stem: tf.Tensor4D;
-  /** Per block: its input and conv1's output, plain and zero-padded by 1. */
-  private readonly blocks: {input: PhotoMap; mid: PhotoMap}[] = [];
-  /** The photo's layer4 features [1,7,7,512] (what `model.features` gives). */
+  /** Per block: its input and its inner convolutions' outputs, plain and zero-padded for the convolution that reads them. */
+  private readonly blocks: PhotoBlock[] = [];
+  /** The photo's last-stage features, e.g. [1,7,7,512] (what `model.features` gives). */
   readonly features: tf.Tensor4D;
   /** The network input of a black pixel, (0 - mean) / std: [1,1,1,3]. */
   private readonly blackPixel: tf.Tensor4D;
 
   /** `image`: the photo [H,W,3] in [0,1]. */
-  constructor(private readonly model: ResNet18, image: tf.Tensor3D) {
+  constructor(private readonly model: ResNet, image: tf.Tensor3D) {
     const keep = <T extends tf.Tensor>(t: T): T => tf.keep(t);
     let input!: tf.Tensor4D, stem!: tf.Tensor4D, features!: tf.Tensor4D, blackPixel!: tf.Tensor4D;
     tf.tidy(() => {
@@ -192,8 +219,8 @@ export class OcclusionForward {
       stem = keep(pad1(stemOut));
       let x = tf.maxPool(stem, 3, 2, "valid") as tf.Tensor4D;
       for (const block of model.blocks) {
-        const {mid, out} = residualBlock(block, x);
-        this.blocks.push({input: {map: keep(x), padded: keep(pad1(x))}, mid: {map: keep(mid), padded: keep(pad1(mid))}});
+        const {inner, out} = residualBlock(block, x);
+        this.blocks.push({input: photoMap(x, block.convs[0].spec.pad), inner: inner.map((m, i) => photoMap(m, block.convs[i + 1].spec.pad))});
         x = out;
       }
       features = keep(x);
@@ -210,7 +237,7 @@ export class OcclusionForward {
     return {logits, predicted: argmax(logits)};
   }
 
-  /** [B,10] logits of the copies of the photo with each of `patches` (image rows/columns) set to black. */
+  /** [B,classes] logits of the copies of the photo with each of `patches` (image rows/columns) set to black. */
   logits(patches: Region[]): tf.Tensor2D {
     const {model} = this;
     return tf.tidy(() => {
@@ -235,7 +262,7 @@ export class OcclusionForward {
           // Most of the map changes: continue with full maps from block i on.
           return model.head(model.blocksFrom(i, this.fullMaps(this.blocks[i].input.map, changed)));
         }
-        changed = blockOnRegions(model.blocks[i], this.blocks[i].input, this.blocks[i].mid, changed);
+        changed = blockOnRegions(model.blocks[i], this.blocks[i], changed);
       }
       return model.head(this.fullMaps(this.features, changed));
     });
@@ -249,6 +276,8 @@ export class OcclusionForward {
 
   dispose(): void {
     tf.dispose([this.input, this.stem, this.features, this.blackPixel]);
-    for (const {input, mid} of this.blocks) tf.dispose([input.map, input.padded, mid.map, mid.padded]);
+    for (const {input, inner} of this.blocks) {
+      for (const m of [input, ...inner]) tf.dispose(m.pad === 0 ? [m.map] : [m.map, m.padded]);
+    }
   }
 }

@@ -2,7 +2,7 @@
 // much the probability of the explained class drops.
 import * as tf from "@tensorflow/tfjs";
 import {concat, imageLogits, runBatched, softmax, type Explanation, type MethodOptions, type RunOptions} from "./explanation.js";
-import type {ResNet18} from "./resnet18.js";
+import type {ResNet} from "./resnet.js";
 import {OcclusionForward, type Region} from "./occlusion-forward.js";
 import {normalizeMax, resizeMap} from "./image.js";
 
@@ -88,7 +88,7 @@ export interface OcclusionGridOptions extends RunOptions {
 }
 
 /** The S x S drops `p - p_occluded(i, j)` of the target class's probability `p`. */
-export async function occlusionGrid(model: ResNet18, image: tf.Tensor3D, steps: number, target: number, p: number, options: OcclusionGridOptions = {}): Promise<Float32Array> {
+export async function occlusionGrid(model: ResNet, image: tf.Tensor3D, steps: number, target: number, p: number, options: OcclusionGridOptions = {}): Promise<Float32Array> {
   checkSteps(steps);
   const incremental = options.incremental ? (options.photo ?? new OcclusionForward(model, image)) : null;
   const patches = patchRegions(image.shape[0], image.shape[1], steps);
@@ -115,7 +115,7 @@ export function occlusionRelevance(grid: Float32Array, steps: number, size: numb
   return tf.tidy(() => normalizeMax(resizeMap(tf.tensor2d(grid, [steps, steps]), size)));
 }
 
-export async function occlusion(model: ResNet18, image: tf.Tensor3D, options: OcclusionOptions = {}): Promise<OcclusionExplanation> {
+export async function occlusion(model: ResNet, image: tf.Tensor3D, options: OcclusionOptions = {}): Promise<OcclusionExplanation> {
   const steps = options.steps ?? 6;
   checkSteps(steps);
   // Incremental: the photo's forward pass, kept for the copies, also gives its logits.

@@ -1,6 +1,9 @@
 // A small, safe Python pickle interpreter (protocols 0-5, the opcodes that
 // torch.save emits). It never executes code: GLOBAL/REDUCE/BUILD are resolved
-// through the `resolveGlobal` hook, so callers decide what each class means.
+// through the `resolveGlobal` hook, so callers decide what each class means
+// (pth.ts refuses every global a state_dict does not need). Malformed data
+// throws a WeightsError("corrupt").
+import {WeightsError} from "./weights-error.js";
 
 export interface PickleHooks {
   /** Returns a callable for `module.name` (called by REDUCE/NEWOBJ). */
@@ -31,8 +34,8 @@ export function unpickleAt(bytes: Uint8Array, hooks: PickleHooks, start: number)
 
   const need = (n: number) => {
     // A negative length (corrupt LONG4/BINSTRING) would move `pos` backwards and loop forever.
-    if (n < 0) throw new Error("corrupt pickle: negative length");
-    if (pos + n > bytes.length) throw new Error("pickle data ends early: the checkpoint is truncated or corrupt");
+    if (n < 0) throw new WeightsError("corrupt", "corrupt pickle: negative length");
+    if (pos + n > bytes.length) throw new WeightsError("corrupt", "pickle data ends early: the checkpoint is truncated or corrupt");
   };
   const u8 = () => { need(1); return bytes[pos++]; };
   const u16 = () => { need(2); const v = view.getUint16(pos, true); pos += 2; return v; };
@@ -42,7 +45,7 @@ export function unpickleAt(bytes: Uint8Array, hooks: PickleHooks, start: number)
   const take = (n: number) => { need(n); const b = bytes.subarray(pos, pos + n); pos += n; return b; };
   const line = () => {
     const end = bytes.indexOf(0x0a, pos);
-    if (end < 0) throw new Error("pickle data ends early (no newline)");
+    if (end < 0) throw new WeightsError("corrupt", "pickle data ends early (no newline)");
     const s = text.decode(bytes.subarray(pos, end));
     pos = end + 1;
     return s;
@@ -55,7 +58,7 @@ export function unpickleAt(bytes: Uint8Array, hooks: PickleHooks, start: number)
         return items;
       }
     }
-    throw new Error("corrupt pickle: MARK not found");
+    throw new WeightsError("corrupt", "corrupt pickle: MARK not found");
   };
   const top = () => stack[stack.length - 1];
   const littleEndianInt = (b: Uint8Array): number => {
@@ -71,7 +74,7 @@ export function unpickleAt(bytes: Uint8Array, hooks: PickleHooks, start: number)
     }
   };
   const callGlobal = (fn: unknown, args: unknown[]) => {
-    if (typeof fn !== "function") throw new Error("corrupt pickle: REDUCE on a non-callable");
+    if (typeof fn !== "function") throw new WeightsError("corrupt", "corrupt pickle: REDUCE on a non-callable");
     return fn(...args);
   };
 
@@ -147,12 +150,12 @@ export function unpickleAt(bytes: Uint8Array, hooks: PickleHooks, start: number)
       case 0x51: { const pid = stack.pop(); stack.push(persistent(pid)); break; } // BINPERSID
       case 0x50: stack.push(persistent(line())); break; // PERSID
       default:
-        throw new Error(`unsupported pickle opcode 0x${op.toString(16)} at byte ${pos - 1}: the checkpoint is corrupt or not a torch state_dict`);
+        throw new WeightsError("corrupt", `unsupported pickle opcode 0x${op.toString(16)} at byte ${pos - 1}: the checkpoint is corrupt or not a torch state_dict`);
     }
   }
 
   function persistent(pid: unknown): unknown {
-    if (!hooks.persistentLoad) throw new Error("pickle has persistent ids but no persistentLoad hook");
+    if (!hooks.persistentLoad) throw new WeightsError("corrupt", "pickle has persistent ids but no persistentLoad hook");
     return hooks.persistentLoad(pid);
   }
 }

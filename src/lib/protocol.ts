@@ -40,7 +40,7 @@ import {HANDOUT_SETTINGS, METHOD_NAMES, type MethodName} from "./methods.js";
 import {negatedRelevance} from "./morf-lerf.js";
 import {occlusionGrid, occlusionRelevance} from "./occlusion.js";
 import {OcclusionForward} from "./occlusion-forward.js";
-import type {ResNet18} from "./resnet18.js";
+import type {ResNet} from "./resnet.js";
 import type {ProtocolMetricName} from "./stats-format.js";
 
 export interface ProtocolSettings {
@@ -89,7 +89,7 @@ export class DeletionProtocol {
   private black: {logits: Float32Array; gradients: Map<number, tf.Tensor3D>} | null = null;
 
   constructor(
-    private readonly model: ResNet18,
+    private readonly model: ResNet,
     readonly settings: ProtocolSettings = DEFAULT_PROTOCOL_SETTINGS,
     private readonly options: RunOptions = {},
   ) {

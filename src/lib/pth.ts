@@ -3,7 +3,15 @@
 // + raw storages `<prefix>/data/<key>`, torch >= 1.6) and the legacy
 // sequential format (magic, protocol, sys info, pickle, storage keys, raw
 // storages). Pure TypeScript: works in Node and the browser.
-import {PyObject, unpickleAt, type PickleHooks} from "./pickle.js";
+//
+// Safety: a pickle can name any Python callable and ask for it to be called
+// (that is how `torch.save(model)` stores a whole module, and how a crafted
+// file runs `os.system`). This reader never runs Python, and it refuses a
+// pickle that names anything outside what tensors need (ALLOWED_GLOBALS),
+// rather than carrying on with an opaque object: only tensors are read.
+import {bfloat16ToFloat32, float16ToFloat32} from "./dtypes.js";
+import {unpickleAt, type PickleHooks} from "./pickle.js";
+import {WeightsError} from "./weights-error.js";
 import {isZip, ZipArchive} from "./zip.js";
 
 export interface NamedTensor {
@@ -50,7 +58,7 @@ class TensorRef {
     const src = this.storage.values();
     const size = this.shape.reduce((a, b) => a * b, 1);
     if (this.offset + maxIndex(this.shape, this.stride) >= src.length && size > 0) {
-      throw new Error("tensor runs past its storage: the checkpoint is truncated or corrupt");
+      throw new WeightsError("corrupt", "tensor runs past its storage: the checkpoint is truncated or corrupt");
     }
     const contiguous = this.stride.every((s, i) => s === this.shape.slice(i + 1).reduce((a, b) => a * b, 1));
     if (contiguous) return {shape: this.shape, data: src.slice(this.offset, this.offset + size)};
@@ -77,11 +85,12 @@ function maxIndex(shape: number[], stride: number[]): number {
 function decodeStorage(raw: Uint8Array, dtype: StorageDtype, numel: number): Float32Array {
   const bytes = BYTES_PER_ELEMENT[dtype];
   if (raw.length < numel * bytes) {
-    throw new Error(`storage holds ${raw.length} bytes, expected ${numel * bytes}: the checkpoint is truncated or corrupt`);
+    throw new WeightsError("corrupt", `storage holds ${raw.length} bytes, expected ${numel * bytes}: the checkpoint is truncated or corrupt (download or save it again)`);
   }
+  if (dtype === "float16") return float16ToFloat32(raw, numel);
+  if (dtype === "bfloat16") return bfloat16ToFloat32(raw, numel);
   // Copy so the typed-array views below are aligned.
   const buf = raw.slice(0, numel * bytes).buffer;
-  const view = new DataView(buf);
   switch (dtype) {
     case "float32": return new Float32Array(buf);
     case "float64": return Float32Array.from(new Float64Array(buf));
@@ -90,23 +99,17 @@ function decodeStorage(raw: Uint8Array, dtype: StorageDtype, numel: number): Flo
     case "int16": return Float32Array.from(new Int16Array(buf));
     case "int8": return Float32Array.from(new Int8Array(buf));
     case "uint8": case "bool": return Float32Array.from(new Uint8Array(buf));
-    case "float16": return Float32Array.from({length: numel}, (_, i) => halfToFloat(view.getUint16(2 * i, true)));
-    case "bfloat16": {
-      const out = new Float32Array(numel);
-      const outBits = new Uint32Array(out.buffer);
-      for (let i = 0; i < numel; i++) outBits[i] = view.getUint16(2 * i, true) << 16;
-      return out;
-    }
   }
 }
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+/** The globals a state_dict's pickle may name: tensor and storage rebuilders, OrderedDict, the storage types. */
+const ALLOWED_GLOBALS = new Set(["torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter", "collections.OrderedDict", "torch.device", ...Object.keys(STORAGE_DTYPES).map((n) => `torch.${n}`)]);
+
+function refuseGlobal(module: string, name: string): never {
+  if (module === "torch" && name.endsWith("Storage")) {
+    throw new WeightsError("unsupported-dtype", `the checkpoint holds a ${name} tensor: only float32, float16 and bfloat16 weights (and integer buffers) are read. Convert the model with model.float() and save its state_dict again.`);
+  }
+  throw new WeightsError("code-in-pickle", `the checkpoint's pickle asks for ${module}.${name}, which would run code when loaded in Python: refused, only tensors are read. Save the weights alone, torch.save(model.state_dict(), path), or as .safetensors.`);
 }
 
 function torchHooks(loadStorage: (dtype: StorageDtype, key: string, numel: number) => Storage): PickleHooks {
@@ -120,31 +123,41 @@ function torchHooks(loadStorage: (dtype: StorageDtype, key: string, numel: numbe
       if (module === "torch._utils" && name === "_rebuild_parameter") return (data: unknown) => data;
       if (module === "collections" && name === "OrderedDict") return () => new Map();
       if (module === "torch" && name === "device") return (d: unknown) => d;
-      return (...args: unknown[]) => new PyObject(module, name, args);
+      if (!ALLOWED_GLOBALS.has(`${module}.${name}`)) refuseGlobal(module, name);
+      throw new Error(`unhandled allowed global ${module}.${name}`);
     },
     persistentLoad(pid) {
       const [kind, type, key, , numel] = pid as [string, unknown, string, string, number];
-      if (kind !== "storage") throw new Error(`unknown persistent id kind ${kind}`);
+      if (kind !== "storage") throw new WeightsError("corrupt", `unknown persistent id kind ${kind}: the checkpoint is corrupt or not a torch.save file`);
       // The pickle names the storage class either as a GLOBAL we turned into a
       // factory or, in newer torch, as a dtype object; both resolve here.
       const storageType = typeof type === "function" ? (type as () => StorageType)() : type;
-      if (!(storageType instanceof StorageType)) throw new Error("unsupported storage type in checkpoint");
+      if (!(storageType instanceof StorageType)) throw new WeightsError("unsupported-dtype", "unsupported storage type in checkpoint: only float32, float16 and bfloat16 weights are read. Convert the model with model.float() and save its state_dict again.");
       return loadStorage(storageType.dtype, String(key), numel);
     },
   };
 }
 
+export interface ReadPthOptions {
+  /**
+   * Refuse (WeightsError "too-large") before decoding any storage when the
+   * float32 storages and tensors would take more than this many bytes. The
+   * pickle is read first (small): it gives every tensor's size.
+   */
+  maxDecodedBytes?: number;
+}
+
 /** Reads a `torch.save`d state_dict (or a dict holding one) into named float32 tensors. */
-export function readPth(bytes: Uint8Array): NamedTensors {
-  if (bytes.length === 0) throw new Error("the checkpoint file is empty: download it again");
+export function readPth(bytes: Uint8Array, options: ReadPthOptions = {}): NamedTensors {
+  if (bytes.length === 0) throw new WeightsError("corrupt", "the checkpoint file is empty: download it again");
   const root = isZip(bytes) ? readZipCheckpoint(bytes) : readLegacyCheckpoint(bytes);
-  return collectTensors(root);
+  return collectTensors(root, options);
 }
 
 function readZipCheckpoint(bytes: Uint8Array): unknown {
   const zip = new ZipArchive(bytes);
   const pkl = zip.names().find((n) => n.endsWith("data.pkl"));
-  if (!pkl) throw new Error("the zip has no data.pkl: it is not a torch.save checkpoint");
+  if (!pkl) throw new WeightsError("corrupt", "the zip has no data.pkl: it is not a torch.save checkpoint");
   const prefix = pkl.slice(0, -"data.pkl".length);
   // One Storage per key: tensors that view the same storage share its decoded values.
   const storages = new Map<string, Storage>();
@@ -159,21 +172,22 @@ function readZipCheckpoint(bytes: Uint8Array): unknown {
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6c;
 
 function readLegacyCheckpoint(bytes: Uint8Array): unknown {
-  const plain: PickleHooks = {resolveGlobal: (m, n) => (...args: unknown[]) => new PyObject(m, n, args)};
+  const plain: PickleHooks = {resolveGlobal: refuseGlobal};
   let pos = 0;
   let magic: unknown;
   try {
     ({value: magic, end: pos} = unpickleAt(bytes, plain, 0));
-  } catch {
-    throw new Error("not a PyTorch checkpoint (neither a zip archive nor the legacy torch.save format)");
+  } catch (e) {
+    if (e instanceof WeightsError && e.kind === "code-in-pickle") throw e;
+    throw new WeightsError("corrupt", "not a PyTorch checkpoint (neither a zip archive nor the legacy torch.save format)");
   }
   // The pickle reader turns the 80-bit LONG1 into the nearest double, as does this literal.
   if (magic !== LEGACY_MAGIC) {
-    throw new Error("not a PyTorch checkpoint (neither a zip archive nor the legacy torch.save format: bad magic number)");
+    throw new WeightsError("corrupt", "not a PyTorch checkpoint (neither a zip archive nor the legacy torch.save format: bad magic number)");
   }
   let protocol: unknown;
   ({value: protocol, end: pos} = unpickleAt(bytes, plain, pos)); // protocol version
-  if (protocol !== 1001) throw new Error(`unsupported legacy torch.save protocol version ${String(protocol)} (expected 1001)`);
+  if (protocol !== 1001) throw new WeightsError("corrupt", `unsupported legacy torch.save protocol version ${String(protocol)} (expected 1001)`);
   ({end: pos} = unpickleAt(bytes, plain, pos)); // sys info
   const storages = new Map<string, {dtype: StorageDtype; numel: number; storage: Storage}>();
   let dataStart = -1;
@@ -183,7 +197,7 @@ function readLegacyCheckpoint(bytes: Uint8Array): unknown {
     if (!entry) {
       const storage = new Storage(dtype, () => {
         const at = offsets.get(key);
-        if (at === undefined) throw new Error(`storage ${key} missing from checkpoint`);
+        if (at === undefined) throw new WeightsError("corrupt", `storage ${key} missing from checkpoint`);
         return bytes.subarray(at, at + numel * BYTES_PER_ELEMENT[dtype]);
       }, numel);
       entry = {dtype, numel, storage};
@@ -199,18 +213,18 @@ function readLegacyCheckpoint(bytes: Uint8Array): unknown {
   let at = dataStart;
   for (const key of keys.value as string[]) {
     const entry = storages.get(key);
-    if (at + 8 > bytes.length) throw new Error("the checkpoint is truncated: download it again");
+    if (at + 8 > bytes.length) throw new WeightsError("corrupt", "the checkpoint is truncated: download it again");
     const numel = Number(view.getBigInt64(at, true));
     at += 8;
     offsets.set(key, at);
     const elementBytes = entry ? BYTES_PER_ELEMENT[entry.dtype] : 4;
     at += numel * elementBytes;
-    if (at > bytes.length) throw new Error("the checkpoint is truncated: download it again");
+    if (at > bytes.length) throw new WeightsError("corrupt", "the checkpoint is truncated: download it again");
   }
   return main.value;
 }
 
-function collectTensors(root: unknown): NamedTensors {
+function collectTensors(root: unknown, {maxDecodedBytes = Infinity}: ReadPthOptions): NamedTensors {
   let dict = root;
   // Training checkpoints often wrap the weights: {"state_dict": ...} or {"model": ...}.
   if (dict instanceof Map) {
@@ -218,11 +232,20 @@ function collectTensors(root: unknown): NamedTensors {
       if (dict.get(key) instanceof Map) { dict = dict.get(key); break; }
     }
   }
-  if (!(dict instanceof Map)) throw new Error("the checkpoint does not hold a state_dict (a mapping of names to tensors)");
+  if (!(dict instanceof Map)) throw new WeightsError("not-resnet", "the checkpoint does not hold a state_dict (a mapping of names to tensors): save it with torch.save(model.state_dict(), path)");
+  const refs = [...dict.values()].filter((v): v is TensorRef => v instanceof TensorRef);
+  const decoded = 4 * ([...new Set(refs.map((r) => r.storage))].reduce((n, s) => n + s.numel, 0) + refs.reduce((n, r) => n + r.shape.reduce((a, b) => a * b, 1), 0));
+  if (decoded > maxDecodedBytes) {
+    throw new WeightsError("too-large", `the checkpoint's tensors take ${megabytes(decoded)} as float32, over the ${megabytes(maxDecodedBytes)} allowed: use a smaller model, or raise the memory budget.`);
+  }
   const out: NamedTensors = new Map();
   for (const [name, value] of dict) {
     if (value instanceof TensorRef) out.set(String(name).replace(/^module\./, ""), value.toNamedTensor());
   }
-  if (out.size === 0) throw new Error("the checkpoint's state_dict holds no tensors");
+  if (out.size === 0) throw new WeightsError("not-resnet", "the checkpoint's state_dict holds no tensors");
   return out;
+}
+
+export function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
 }

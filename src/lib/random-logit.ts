@@ -13,7 +13,7 @@ import type * as tf from "@tensorflow/tfjs";
 import {sampleSeed} from "./baselines.js";
 import {checkAborted, imageLogits, type MethodOptions} from "./explanation.js";
 import type {MapFunction} from "./methods.js";
-import type {ResNet18} from "./resnet18.js";
+import type {ResNet} from "./resnet.js";
 import {seededRandom, spearman} from "./statistics.js";
 
 export interface RandomLogitOptions extends MethodOptions {
@@ -21,7 +21,7 @@ export interface RandomLogitOptions extends MethodOptions {
   method: MapFunction;
   /** Seed of the class drawn (integer, default 0). */
   seed?: number;
-  /** Number of classes of the model (default 10, Imagenette). */
+  /** Number of classes to draw from (default: the model's, `model.numClasses`). */
   classes?: number;
 }
 
@@ -35,7 +35,7 @@ export interface RandomLogit {
   otherRelevance: Float32Array;
 }
 
-/** A class drawn uniformly from 0..classes-1 without `target`, seeded. */
+/** A class drawn uniformly from 0..classes-1 without `target`, seeded (`classes` default 10: the Imagenette model's). */
 export function randomOtherClass(target: number, seed: number, classes = 10): number {
   if (!Number.isInteger(classes) || classes < 2) throw new RangeError(`the random-logit test needs >= 2 classes, got ${classes}`);
   if (!Number.isInteger(target) || target < 0 || target >= classes) throw new RangeError(`class ${target} is not one of 0..${classes - 1}`);
@@ -45,11 +45,11 @@ export function randomOtherClass(target: number, seed: number, classes = 10): nu
 }
 
 /** Spearman correlation between `relevance` (the map for the explained class) and the map for a random other class. */
-export async function randomLogitTest(model: ResNet18, image: tf.Tensor3D, relevance: ArrayLike<number>, options: RandomLogitOptions): Promise<RandomLogit> {
+export async function randomLogitTest(model: ResNet, image: tf.Tensor3D, relevance: ArrayLike<number>, options: RandomLogitOptions): Promise<RandomLogit> {
   if (typeof options.method !== "function") throw new TypeError("the random-logit test needs the explanation method (options.method)");
   const seed = options.seed ?? 0;
   const target = options.target ?? (await imageLogits(model, image)).predicted;
-  const otherClass = randomOtherClass(target, seed, options.classes ?? 10);
+  const otherClass = randomOtherClass(target, seed, options.classes ?? model.numClasses);
   checkAborted(options.signal);
   const otherRelevance = await options.method(image, otherClass, {batchSize: options.batchSize, signal: options.signal, onProgress: options.onProgress});
   return {spearman: spearman(relevance, otherRelevance), target, otherClass, seed, otherRelevance};

@@ -1,11 +1,12 @@
 // Cascading model randomization (Adebayo et al., "Sanity Checks for Saliency
-// Maps", NeurIPS 2018): re-initialize the ResNet-18's layers one group at a
+// Maps", NeurIPS 2018): re-initialize the ResNet's layers one group at a
 // time, from the classifier down to the first convolution, and compare each
 // explanation of the damaged model with the explanation of the trained one.
 // A method whose maps barely change while the model is destroyed explains
 // the photo (edges, texture), not the model.
 //
-// Stages (cumulative, top down):
+// One stage per residual block, for any ResNet (randomizationGroups); the
+// ResNet-18's stages (cumulative, top down):
 //   0 trained model            6 + layer2.1
 //   1 fc re-initialized        7 + layer2.0
 //   2 + layer4.1               8 + layer1.1
@@ -30,26 +31,29 @@
 //   to about 12 at stage 9, as expected of residual sums without
 //   normalization, and is about 2 at stage 10; with kept statistics it stays
 //   1-2), so the choice is about what "re-initialized" means, not numerics.
-// - fc: PyTorch's nn.Linear default, weight and bias U(-1/sqrt(512), 1/sqrt(512))
+// - fc: PyTorch's nn.Linear default, weight and bias U(-1/sqrt(in), 1/sqrt(in)), in = 512 for a ResNet-18
 //   (kaiming_uniform_ with a = sqrt(5) gives exactly that bound for the weight).
 //
 // Random numbers come from a seeded PRNG, one stream per layer group, seeded
 // by (seed, group): a stage is reproducible, and stage k+1 keeps the random
 // tensors of stage k (the cascade) without having to replay earlier stages.
 import type {NamedTensor, NamedTensors} from "./pth.js";
-import {imagenetteStateDict} from "./resnet18.js";
+import {inferArchitecture, resnetShapes} from "./resnet-architecture.js";
 import {seededRandom} from "./statistics.js";
-import {MAX_RANDOMIZATION_STAGE, RANDOMIZATION_GROUPS, RANDOMIZATION_STAGES, type RandomizationStage} from "./randomization-stages.js";
+import {MAX_RANDOMIZATION_STAGE, RANDOMIZATION_GROUPS, RANDOMIZATION_STAGES, randomizationGroups, randomizationStages, type RandomizationStage} from "./randomization-stages.js";
 
-export {MAX_RANDOMIZATION_STAGE, RANDOMIZATION_GROUPS, RANDOMIZATION_STAGES, type RandomizationStage};
+export {MAX_RANDOMIZATION_STAGE, RANDOMIZATION_GROUPS, RANDOMIZATION_STAGES, randomizationGroups, randomizationStages, type RandomizationStage};
 
 /** Default seed of the page and the tests. */
 export const RANDOMIZATION_SEED = 2018;
 
-function checkStage(stage: number): void {
-  if (!Number.isInteger(stage) || stage < 0 || stage > MAX_RANDOMIZATION_STAGE) {
-    throw new RangeError(`randomization stage must be an integer in [0, ${MAX_RANDOMIZATION_STAGE}], got ${stage}`);
+/** The layer groups of the ResNet `stateDict` holds (throws a WeightsError if it is none), checked against `stage`. */
+function groupsFor(stateDict: NamedTensors, stage: number): string[] {
+  const groups = randomizationGroups(inferArchitecture(stateDict).blocks);
+  if (!Number.isInteger(stage) || stage < 0 || stage > groups.length) {
+    throw new RangeError(`randomization stage must be an integer in [0, ${groups.length}], got ${stage}`);
   }
+  return groups;
 }
 
 /** Whether tensor `name` (torchvision key) belongs to layer group `group`. */
@@ -61,8 +65,7 @@ function inGroup(name: string, group: string): boolean {
 
 /** The torchvision keys re-initialized at `stage` (cumulative), in state-dict order. */
 export function reinitializedTensorNames(stateDict: NamedTensors, stage: number): string[] {
-  checkStage(stage);
-  const groups = RANDOMIZATION_GROUPS.slice(0, stage);
+  const groups = groupsFor(stateDict, stage).slice(0, stage);
   return [...stateDict.keys()].filter((name) => groups.some((g) => inGroup(name, g)));
 }
 
@@ -93,12 +96,12 @@ function streamSeed(seed: number, group: number): number {
 }
 
 /** The value a fresh torchvision module gives one tensor (`next*` draw from the group's stream). */
-function freshTensor(name: string, shape: number[], uniform: () => number, normal: () => number): NamedTensor {
+function freshTensor(name: string, shape: number[], inFeatures: number, uniform: () => number, normal: () => number): NamedTensor {
   const size = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(size);
   if (name.startsWith("fc.")) {
     // nn.Linear: weight and bias U(-1/sqrt(in_features), 1/sqrt(in_features)).
-    const bound = 1 / Math.sqrt(512);
+    const bound = 1 / Math.sqrt(inFeatures);
     for (let i = 0; i < size; i++) data[i] = (2 * uniform() - 1) * bound;
   } else if (name.endsWith(".running_var") || (shape.length === 1 && name.endsWith(".weight"))) {
     data.fill(1); // BatchNorm weight (gamma) and running_var
@@ -128,14 +131,18 @@ export interface RandomizationOptions {
  * The state dict of stage `stage`: the trained tensors, with the layer groups
  * of stages 1..stage replaced by fresh torchvision initializations. Tensors
  * that are not re-initialized are the trained ones (shared, not copied).
- * `trained`: a torchvision ResNet-18 state dict (10- or 1000-class head; a
- * 1000-class head is reduced to the 10 Imagenette rows first).
+ * `trained`: a torchvision ResNet state dict (any depth, any number of
+ * classes); the result holds the architecture's tensors only (no
+ * num_batches_tracked). Throws a WeightsError if it is not a ResNet.
  */
 export function randomizedStateDict(trained: NamedTensors, stage: number, {seed = RANDOMIZATION_SEED, keepRunningStats = false}: RandomizationOptions = {}): NamedTensors {
-  checkStage(stage);
-  const sd = imagenetteStateDict(trained);
+  const groups = groupsFor(trained, stage);
+  const expected = resnetShapes(inferArchitecture(trained));
+  // In the architecture's order: the random streams draw tensor after tensor.
+  const sd: NamedTensors = new Map([...expected.keys()].map((name) => [name, trained.get(name)!]));
   const out: NamedTensors = new Map(sd);
-  RANDOMIZATION_GROUPS.slice(0, stage).forEach((group, g) => {
+  const inFeatures = expected.get("fc.weight")![1];
+  groups.slice(0, stage).forEach((group, g) => {
     // One stream per group; tensors drawn in state-dict order, so the group's
     // values depend only on (seed, group) and not on the stage.
     const uniform = seededRandom(streamSeed(seed, g));
@@ -143,7 +150,7 @@ export function randomizedStateDict(trained: NamedTensors, stage: number, {seed 
     for (const [name, t] of sd) {
       if (!inGroup(name, group)) continue;
       if (keepRunningStats && (name.endsWith(".running_mean") || name.endsWith(".running_var"))) continue;
-      out.set(name, freshTensor(name, t.shape, uniform, normal));
+      out.set(name, freshTensor(name, t.shape, inFeatures, uniform, normal));
     }
   });
   return out;

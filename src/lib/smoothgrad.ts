@@ -18,7 +18,7 @@ import {gaussianNoise, sampleSeed} from "./baselines.js";
 import {batchesOf, batchItems, checkAborted, imageLogits, logitGradient, realRows, type Explanation, type MethodOptions} from "./explanation.js";
 import {channelNorm, normalizeMax} from "./image.js";
 import {pathAlphas, pathGradientSum} from "./integrated-gradients.js";
-import type {ResNet18} from "./resnet18.js";
+import type {ResNet} from "./resnet.js";
 import {seededRandom} from "./statistics.js";
 
 export const SMOOTHGRAD_METHODS = ["grad", "grad_x_input", "integrated_gradients"] as const;
@@ -91,7 +91,7 @@ export function prepareSmoothGrad(image: tf.Tensor3D, noise: number, start: numb
  * grad and grad_x_input, n * M for integrated gradients, in batches of
  * `batchSize` images; onProgress counts gradients.
  */
-export async function smoothGrad(model: ResNet18, image: tf.Tensor3D, options: SmoothGradOptions = {}): Promise<SmoothGradExplanation> {
+export async function smoothGrad(model: ResNet, image: tf.Tensor3D, options: SmoothGradOptions = {}): Promise<SmoothGradExplanation> {
   const {method, samples, noise, seed, steps} = checkOptions(options);
   const {logits, predicted} = await imageLogits(model, image);
   const target = options.target ?? predicted;

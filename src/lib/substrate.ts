@@ -13,7 +13,7 @@
 //    of a sequence (prepareImputed), and substrateImage does not offer it.
 import * as tf from "@tensorflow/tfjs";
 import {gaussianBlur} from "./blur.js";
-import {INPUT_MEAN} from "./resnet18.js";
+import {INPUT_MEAN} from "./resnet.js";
 
 /** The substrates that are one fixed image per photo (substrateImage). */
 export const SUBSTRATE_NAMES = ["black", "mean", "blur"] as const;

@@ -11,7 +11,8 @@ export interface ImagenetteClass {
 
 export interface WeightsManifest {
   format: "explanation-methods-weights/1";
-  architecture: "resnet18";
+  /** The ResNet the tensors hold ("resnet18", "resnet50", ...: ResNetArchitecture.name); the worker reads the architecture from the tensors themselves. */
+  architecture: string;
   classes: ImagenetteClass[];
   /**
    * Where the weights came from: file name, sha256, and the head: Imagenette's
@@ -19,12 +20,13 @@ export interface WeightsManifest {
    * ImageNet head ("imagenet-1000", with their indices), or one row per class
    * of another dataset, as trained ("dataset").
    */
-  source: {file: string; sha256: string; head: "imagenette-10" | "imagenet-1000" | "dataset"; imagenetIndices?: number[]};
+  source: {file: string; sha256: string; head: "imagenette-10" | "imagenet-1000" | (string & {}); imagenetIndices?: number[]};
   tensors: {name: string; shape: number[]; offset: number; length: number}[];
   byteLength: number;
 }
 
-export function encodeWeights(tensors: NamedTensors, meta: Pick<WeightsManifest, "classes" | "source">): {manifest: WeightsManifest; data: Uint8Array} {
+/** `meta.architecture`: default "resnet18" (the site's model). */
+export function encodeWeights(tensors: NamedTensors, meta: Pick<WeightsManifest, "classes" | "source"> & {architecture?: string}): {manifest: WeightsManifest; data: Uint8Array} {
   const entries: WeightsManifest["tensors"] = [];
   let offset = 0;
   for (const [name, t] of tensors) {
@@ -35,7 +37,8 @@ export function encodeWeights(tensors: NamedTensors, meta: Pick<WeightsManifest,
   const floats = new Float32Array(data.buffer);
   for (const [i, t] of [...tensors.values()].entries()) floats.set(t.data, entries[i].offset / 4);
   return {
-    manifest: {format: "explanation-methods-weights/1", architecture: "resnet18", ...meta, tensors: entries, byteLength: offset},
+    // The keys in this order: the site's weights.json stays byte for byte what earlier versions wrote.
+    manifest: {format: "explanation-methods-weights/1", architecture: meta.architecture ?? "resnet18", classes: meta.classes, source: meta.source, tensors: entries, byteLength: offset},
     data,
   };
 }

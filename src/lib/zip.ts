@@ -2,6 +2,7 @@
 // ordinary zips): reads the central directory, supports stored and deflated
 // entries. Pure TypeScript, no DOM, no Node APIs.
 import {inflateSync} from "fflate";
+import {WeightsError} from "./weights-error.js";
 
 export interface ZipEntry {
   name: string;
@@ -39,7 +40,7 @@ export class ZipArchive {
         break;
       }
     }
-    if (eocd < 0) throw new Error("not a zip archive (no end-of-central-directory record): the file is truncated or is not a torch.save checkpoint");
+    if (eocd < 0) throw new WeightsError("corrupt", "not a zip archive (no end-of-central-directory record): the file is truncated or is not a torch.save checkpoint");
     let count = view.getUint16(eocd + 10, true);
     let offset = view.getUint32(eocd + 16, true);
     // ZIP64: torch writes it for large archives.
@@ -52,7 +53,7 @@ export class ZipArchive {
     const decoder = new TextDecoder();
     for (let n = 0; n < count; n++) {
       if (offset + 46 > bytes.length || view.getUint32(offset, true) !== CENTRAL_SIGNATURE) {
-        throw new Error("corrupt zip central directory: the file is truncated or damaged");
+        throw new WeightsError("corrupt", "corrupt zip central directory: the file is truncated or damaged");
       }
       const method = view.getUint16(offset + 10, true);
       let compressedSize = view.getUint32(offset + 20, true);
@@ -87,16 +88,16 @@ export class ZipArchive {
 
   read(name: string): Uint8Array {
     const entry = this.entries.get(name);
-    if (!entry) throw new Error(`zip entry not found: ${name}`);
+    if (!entry) throw new WeightsError("corrupt", `zip entry not found: ${name}`);
     const {view, bytes} = this;
     const at = entry.localHeaderOffset;
-    if (view.getUint32(at, true) !== LOCAL_SIGNATURE) throw new Error(`corrupt zip entry ${name}`);
+    if (view.getUint32(at, true) !== LOCAL_SIGNATURE) throw new WeightsError("corrupt", `corrupt zip entry ${name}`);
     const start = at + 30 + view.getUint16(at + 26, true) + view.getUint16(at + 28, true);
     const end = start + entry.compressedSize;
-    if (end > bytes.length) throw new Error(`zip entry ${name} runs past the end of the file: the file is truncated (re-download it)`);
+    if (end > bytes.length) throw new WeightsError("corrupt", `zip entry ${name} runs past the end of the file: the file is truncated (re-download it)`);
     const raw = bytes.subarray(start, end);
     if (entry.method === 0) return raw;
     if (entry.method === 8) return inflateSync(raw, {out: new Uint8Array(entry.size)});
-    throw new Error(`zip entry ${name} uses unsupported compression method ${entry.method}`);
+    throw new WeightsError("corrupt", `zip entry ${name} uses unsupported compression method ${entry.method}`);
   }
 }

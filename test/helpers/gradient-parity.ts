@@ -145,8 +145,8 @@ export async function explainRoundingRoutes(tf: typeof TF, model: ResNet18, imag
       let x = stemMaxPool(tf.relu(stemPre) as TF.Tensor4D);
       const reluInputs: TF.Tensor4D[] = [];
       for (const block of model.blocks.slice(0, 2)) {
-        const mid = block.conv1.preActivation(x);
-        const out = tf.add(block.conv2.apply(tf.relu(mid) as TF.Tensor4D), x) as TF.Tensor4D;
+        const mid = block.convs[0].preActivation(x);
+        const out = tf.add(block.convs[1].apply(tf.relu(mid) as TF.Tensor4D), x) as TF.Tensor4D;
         reluInputs.push(mid, out);
         x = tf.relu(out) as TF.Tensor4D;
       }

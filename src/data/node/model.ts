@@ -4,7 +4,8 @@ import {createHash} from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import {readPth, type NamedTensors} from "../../lib/pth.js";
-import {imagenetteStateDict, IMAGENETTE_IMAGENET_INDICES, ResNet18} from "../../lib/resnet18.js";
+import {imagenetteStateDict, IMAGENETTE_IMAGENET_INDICES, ResNet, ResNet18} from "../../lib/resnet18.js";
+import {inferArchitecture} from "../../lib/resnet-architecture.js";
 import type {ImagenetteClass, WeightsManifest} from "../../lib/weights.js";
 import {headMismatchMessage, IMAGENETTE_CLASSES, isImagenette} from "./dataset.js";
 
@@ -22,6 +23,8 @@ export interface LoadedCheckpoint {
   file: string;
   sha256: string;
   classes: ImagenetteClass[];
+  /** "resnet18" on Imagenette; another dataset's model: the ResNet its tensors describe ("resnet50", ...). */
+  architecture: string;
   head: WeightsManifest["source"]["head"];
   /** The state_dict with one output per class (a 1000-class ImageNet head already reduced to Imagenette's rows). */
   stateDict: NamedTensors;
@@ -56,18 +59,22 @@ export function loadCheckpoint(file: string, options: CheckpointOptions = {}): L
   const classes = options.classes ? [...options.classes] : (card?.classes ?? IMAGENETTE_CLASSES);
   const rows = raw.get("fc.weight")?.shape[0];
   if (rows === undefined) throw new Error(`cannot read ${file}: not a torchvision ResNet state_dict (it has no fc.weight)`);
+  // Another dataset's model may be any ResNet; its tensors are checked before the head is compared with the classes.
+  const architecture = isImagenette(classes) ? "resnet18" : inferArchitecture(raw).name;
   const imagenette = isImagenette(classes);
   // torchvision's ImageNet model on Imagenette: the ten rows of its 1000-class head.
-  if (rows === 1000 && imagenette) return {file, sha256: digest, classes, head: "imagenet-1000", stateDict: imagenetteStateDict(raw)};
+  if (rows === 1000 && imagenette) return {file, sha256: digest, classes, architecture, head: "imagenet-1000", stateDict: imagenetteStateDict(raw)};
   if (rows !== classes.length) throw new Error(headMismatchMessage(file, rows, {dir: options.imagesDir, classes}));
-  if (imagenette) return {file, sha256: digest, classes, head: "imagenette-10", stateDict: imagenetteStateDict(raw)};
+  if (imagenette) return {file, sha256: digest, classes, architecture, head: "imagenette-10", stateDict: imagenetteStateDict(raw)};
   const stateDict: NamedTensors = new Map([...raw].filter(([name]) => !name.endsWith("num_batches_tracked")));
-  return {file, sha256: digest, classes, head: "dataset", stateDict};
+  return {file, sha256: digest, classes, architecture, head: "dataset", stateDict};
 }
 
-export function loadModel(file: string, options: CheckpointOptions = {}): {model: ResNet18; checkpoint: LoadedCheckpoint} {
+export function loadModel(file: string, options: CheckpointOptions = {}): {model: ResNet; checkpoint: LoadedCheckpoint} {
   const checkpoint = loadCheckpoint(file, options);
-  return {model: new ResNet18(checkpoint.stateDict), checkpoint};
+  // Imagenette's checkpoints go through ResNet18's check, as before; another dataset's model is any ResNet.
+  const model = checkpoint.head === "dataset" ? new ResNet(checkpoint.stateDict) : new ResNet18(checkpoint.stateDict);
+  return {model, checkpoint};
 }
 
 export function checkpointSource(c: LoadedCheckpoint): WeightsManifest["source"] {
