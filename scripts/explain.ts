@@ -1,4 +1,4 @@
-// npm run explain -- --image PATH --method NAME [--steps N] [--deletion-steps S] [--weights PATH] [--metrics ...] --out FILE.json
+// npm run explain -- --image PATH --method NAME [--steps N] [--deletion-steps S] [--weights PATH] [--images DIR] [--metrics ...] --out FILE.json
 // npm run explain -- --from FIGURE.json [--tolerance T] [--out FILE.json]: recomputes a figure downloaded from a page (explain-from.ts)
 // Explains one image with one method and writes logits, relevance and the deletion curve as JSON;
 // --metrics adds the evaluation metrics of the map (src/lib: morf-lerf, insertion, complexity,
@@ -9,6 +9,7 @@ import {parseArgs} from "node:util";
 import {initTf} from "../src/data/node/tf.js";
 import {loadModel} from "../src/data/node/model.js";
 import {readImage224, resolveImagenetteVal, resolveWeightsFile} from "../src/data/node/sources.js";
+import {IMAGENETTE_CLASSES, readDataset} from "../src/data/node/dataset.js";
 import {complexity, sparseness} from "../src/lib/complexity.js";
 import {deletionCurve} from "../src/lib/deletion.js";
 import {FAITHFULNESS_SUBSET_SIZE, FAITHFULNESS_SUBSETS, faithfulnessCorrelation} from "../src/lib/faithfulness-correlation.js";
@@ -20,7 +21,7 @@ import {lerfCurve} from "../src/lib/morf-lerf.js";
 import {randomLogitTest} from "../src/lib/random-logit.js";
 import {DEFAULT_TOLERANCE, readFigureRecord, recomputeFigure, recordPixels} from "./explain-from.js";
 
-const USAGE = `usage: npm run explain -- --image PATH --method NAME [--steps N] [--deletion-steps S] [--weights PATH] [--batch-size B] [--backend wasm|cpu]
+const USAGE = `usage: npm run explain -- --image PATH --method NAME [--steps N] [--deletion-steps S] [--weights PATH] [--images DIR] [--batch-size B] [--backend wasm|cpu]
          [--metrics [--faithfulness-subsets N] [--faithfulness-size K] [--sensitivity-samples N] [--sensitivity-radius R] [--seed S]] --out FILE.json
        npm run explain -- --from FIGURE.json [--tolerance T] [--weights PATH] [--batch-size B] [--backend wasm|cpu] [--out FILE.json]
   --from             a figure's JSON download from a page: recompute its map (and curve) with its settings and photo, compare
@@ -28,9 +29,12 @@ const USAGE = `usage: npm run explain -- --image PATH --method NAME [--steps N] 
   NAME: ${METHOD_NAMES.join(", ")}
   --steps            occlusion grid size (2..224, default ${HANDOUT_SETTINGS.occlusionSteps}) or integrated-gradients steps (>= 2, default ${HANDOUT_SETTINGS.integratedGradientsSteps}); ignored by the other methods
   --deletion-steps   images on the deletion curve (>= 2, default ${HANDOUT_SETTINGS.deletionSteps})
-  --weights          a torchvision or timm ResNet (18, 34, 50, 101, 152; any number of classes) as .pth or .safetensors
-                     (default: ../shared/models/resnet18-imagenette.pth, or EXPLAIN_WEIGHTS); the architecture is read
-                     from the file; a 1000-class ImageNet head is cut to the 10 Imagenette classes
+  --weights          a torchvision or timm ResNet (18, 34, 50, 101, 152) as .pth or .safetensors (default:
+                     ../shared/models/resnet18-imagenette.pth, or EXPLAIN_WEIGHTS); the architecture is read from the file;
+                     on Imagenette a 1000-class ImageNet head is cut to its ten classes
+  --images           the dataset the model was trained for, DIR/<class>/*.{jpg,png} (with DIR/classes.json, or the folder names
+                     in code-point order): its classes name the logits, and the model's head must have one output per class
+                     (default: EXPLAIN_IMAGES, else Imagenette's ten classes)
   --metrics          add the evaluation metrics of the map (below)
   --faithfulness-subsets  faithfulness correlation: random pixel subsets N (>= 2, default ${FAITHFULNESS_SUBSETS})
   --faithfulness-size     faithfulness correlation: pixels per subset k (1..50176, default ${FAITHFULNESS_SUBSET_SIZE})
@@ -68,7 +72,7 @@ async function main(): Promise<void> {
     ({values} = parseArgs({
       options: {
         image: {type: "string"}, method: {type: "string"}, steps: {type: "string"}, "deletion-steps": {type: "string"},
-        weights: {type: "string"}, out: {type: "string"}, "batch-size": {type: "string"}, backend: {type: "string"}, help: {type: "boolean"},
+        weights: {type: "string"}, images: {type: "string"}, out: {type: "string"}, "batch-size": {type: "string"}, backend: {type: "string"}, help: {type: "boolean"},
         metrics: {type: "boolean"}, "faithfulness-subsets": {type: "string"}, "faithfulness-size": {type: "string"},
         "sensitivity-samples": {type: "string"}, "sensitivity-radius": {type: "string"}, seed: {type: "string"},
         from: {type: "string"}, tolerance: {type: "string"},
@@ -105,7 +109,16 @@ async function main(): Promise<void> {
 
   const tf = await initTf(backend);
   const weights = values.weights ?? (await resolveWeightsFile());
-  const {model, checkpoint} = loadModel(weights);
+  const imagesDir = values.images ?? process.env.EXPLAIN_IMAGES;
+  if (imagesDir && !fs.existsSync(imagesDir)) fail(`--images: folder not found: ${imagesDir}`);
+  const dataset = imagesDir ? readDataset(imagesDir) : {dir: undefined, classes: IMAGENETTE_CLASSES};
+  let loaded;
+  try {
+    loaded = loadModel(weights, {classes: dataset.classes, imagesDir: dataset.dir});
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const {model, checkpoint} = loaded;
   const bytes = await readImage224(values.image);
   const image = imageFromBytes(bytes);
   const started = performance.now();

@@ -1,6 +1,7 @@
 // npm run stats -- --images DIR --out FILE[.json|.csv] [--limit N|all] [--shard K/N] [--workers W] [--batch-size B] [--no-cache]
 // Runs the dataset-wide deletion protocol (with LeRF, insertion, sparseness
-// and complexity) on a folder in the Imagenette layout (<dir>/<wnid>/*.JPEG)
+// and complexity) on a folder of class folders (<dir>/<class>/*.{jpg,png}: Imagenette's
+// <wnid> folders, or any dataset with its classes.json or its folder names)
 // and writes one row per image; with a shard
 // (--shard, or a Slurm / Kubernetes array task) only that shard's images,
 // as a part for npm run stats:merge.
@@ -13,9 +14,11 @@ import {resolveShard, SHARDS_ENV} from "../src/data/node/shards.js";
 import {HANDOUT_SETTINGS} from "../src/lib/methods.js";
 
 const USAGE = `usage: npm run stats -- --images DIR --out FILE [--limit N|all] [--shard K/N | --shards N] [--workers W] [--batch-size B] [--weights PATH] [--format json|csv] [--no-cache]
-  --images   a folder in the Imagenette layout: DIR/<wnid>/*.JPEG
-  --weights  a torchvision or timm ResNet (18, 34, 50, 101, 152) as .pth or .safetensors, with a 10-class Imagenette head
-             or a 1000-class ImageNet head (cut to the Imagenette rows); default: the site's ResNet-18
+  --images   a folder of class folders, DIR/<class>/*.{jpg,jpeg,png}: Imagenette's <wnid> folders, or any
+             dataset, its classes from DIR/classes.json or else the folder names in code-point order
+             (the model's head must have one output per class; see README, "Use your own model and data")
+  --weights  a torchvision or timm ResNet (18, 34, 50, 101, 152) as .pth or .safetensors, one output per class
+             (on Imagenette, a 1000-class ImageNet head is cut to its rows); default: the site's ResNet-18
   --out      output file; the format follows its extension (.csv or .json) unless --format is given
   --limit    how many images, balanced across classes (default all)
   --shard K/N  compute only the K-th of N shards (1 <= K <= N) of those images, as a JSON part for
@@ -27,7 +30,7 @@ const USAGE = `usage: npm run stats -- --images DIR --out FILE [--limit N|all] [
   --occlusion-steps S, --ig-steps M, --deletion-steps D  other settings than the handout's
              (occlusion ${HANDOUT_SETTINGS.occlusionSteps}, IG ${HANDOUT_SETTINGS.integratedGradientsSteps} steps, deletion ${HANDOUT_SETTINGS.deletionSteps} steps); the site only shows files at the handout's
 Per image and method: the deletion AUC, the LeRF AUC (deletion of -relevance), the insertion AUC (black), sparseness (Gini of |r|), complexity (entropy of |r|).
-JSON: {protocolVersion, settings, model, images, rows: [{image, wnid, label, predicted, confidence, auc: {occlusion, grad, grad_x_input, grad_cam, integrated_gradients},
+JSON: {protocolVersion, settings, model, classes, images, rows: [{image, wnid, label, predicted, confidence, auc: {occlusion, grad, grad_x_input, grad_cam, integrated_gradients},
   metrics: {lerf_auc: {<method>: …}, insertion_auc: {…}, sparseness: {…}, complexity: {…}}, seconds}], run, shard, provenance}.
 CSV: image,wnid,label,predicted,confidence,auc_<method>…, then lerf_auc_<method>…, insertion_auc_<method>…, sparseness_<method>…, complexity_<method>…
   (methods in the order occlusion, grad, grad_x_input, grad_cam, integrated_gradients)`;

@@ -17,6 +17,7 @@ function result(provenance: StatsResult["provenance"], rows = 80, cached = 0): S
     protocolVersion: 1,
     settings: {occlusionSteps: 6, integratedGradientsSteps: 20, deletionSteps: 10},
     model: {file: "resnet18-imagenette.pth", sha256: "96d0f63874fcd13e1f3fec17614a6a60ab9d6cb115bd5a3c0bf12302de71fbee"},
+    classes: [{index: 0, wnid: "n01440764", name: "tench"}],
     images: {folder: "/x", available: 3925, requested: rows, computed: rows - cached, cached, skipped: []},
     rows: Array.from({length: rows}, (_, i) => ({image: `${i}.JPEG`, wnid: "n01440764", label: 0, predicted: 0, confidence: 1, auc: zeros(), metrics: {lerf_auc: zeros(), insertion_auc: zeros(), sparseness: zeros(), complexity: zeros()}, seconds: 1})),
     run: {seconds: 1, workers: 2, secondsPerImage: 1},

@@ -132,7 +132,7 @@ function pickerParts(gallery: GalleryMeta, label: string, step: (by: number) => 
   const nav = document.createElement("div");
   nav.className = "image-picker__nav";
   nav.append(button("← previous", () => step(-1)), button("next →", () => step(1)));
-  const upload = uploadControl();
+  const upload = uploadControl(gallery.classes.length);
   const text = document.createElement("div");
   text.className = "image-picker__text";
   text.append(labelEl, info, nav, upload.element);

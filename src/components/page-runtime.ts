@@ -24,6 +24,7 @@ export {BASELINE_NAMES, isNoiseBaseline} from "../lib/baseline-names.js";
 export {RANDOMIZATION_STAGES} from "../lib/randomization-stages.js";
 export {EVALUATION_METRIC_NAMES, EVALUATION_METRICS, methodMetricTable} from "../lib/ranking.js";
 export {spearman} from "../lib/statistics.js";
+export {datasetWords} from "../shared/dataset-words.js";
 // Types cost nothing in the bundle: components name the library's types through this module.
 export type * from "../lib/index.js";
 export {ComputeClient};

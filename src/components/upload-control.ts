@@ -4,11 +4,12 @@
 // files onto the picker. Test hooks: see image-picker.ts.
 import {decodePhoto, MAX_PIXELS, PRESHRINK, setCurrentUpload, UploadError, type UploadedPhoto} from "./upload.js";
 import type {GalleryMeta} from "../shared/gallery-data.js";
+import {numberWord} from "../shared/words.js";
 
 export type UploadControl = ReturnType<typeof uploadControl>;
 
 /** The upload part of the picker: the file button, what happens to the photo, and a status line. */
-export function uploadControl() {
+export function uploadControl(classCount: number) {
   const element = document.createElement("div");
   element.className = "image-picker__upload";
   element.dataset.testid = "image-upload-drop";
@@ -42,7 +43,7 @@ export function uploadControl() {
     "Transparent parts become black, the same black as the padding, the occlusion patches and the deleted pixels: to the methods, black is “nothing there”.",
     "An animated image gives its first frame. Grayscale, CMYK, 16-bit and colour-profiled images become ordinary 8-bit RGB, as your browser displays them, and the photo is turned upright as your photo viewer shows it (EXIF orientation).",
     `Accepted: whatever your browser can show (JPEG, PNG, GIF, WebP, BMP, AVIF), up to ${MAX_PIXELS / 1e6} megapixels and 100 MB. Anything else gets a message and the photo shown does not change.`,
-    "The model knows only its ten classes, and the true class of your photo is unknown: the chapters show what the model predicts and why, but cannot say whether it is right.",
+    `The model knows only its ${numberWord(classCount)} classes, and the true class of your photo is unknown: the chapters show what the model predicts and why, but cannot say whether it is right.`,
   ]) {
     const li = document.createElement("li");
     li.textContent = line;

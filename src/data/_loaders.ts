@@ -4,10 +4,10 @@
 // stderr, and exit non-zero with a message that says what to do.
 import fs from "node:fs";
 import path from "node:path";
-import {checkpointSource, IMAGENETTE_CLASSES, loadCheckpoint} from "./node/model.js";
+import {checkpointSource, loadCheckpoint} from "./node/model.js";
+import {byCodePoint, IMAGE_FILE, readDataset, type Dataset} from "./node/dataset.js";
 import {readImage224, resolveImagenetteVal, resolveWeightsFile, SHARED_DIR} from "./node/sources.js";
 import {encodeWeights} from "../lib/weights.js";
-import type {ImagenetteClass} from "../lib/weights.js";
 
 /** Runs a loader: its output goes to stdout; an error becomes a message on stderr and exit code 1. */
 export async function runLoader(name: string, produce: () => Promise<Uint8Array | string>): Promise<void> {
@@ -26,11 +26,17 @@ export function log(message: string): void {
   process.stderr.write(message + "\n");
 }
 
-/** The model's 10-class weights in the browser format (src/lib/weights.ts). */
+/** The site's images and their classes (EXPLAIN_IMAGES, else Imagenette's validation split). */
+export async function siteDataset(): Promise<Dataset> {
+  return readDataset(await resolveImagenetteVal(), {onWarn: (m) => log(`warning: ${m}`)});
+}
+
+/** The model's weights in the browser format (src/lib/weights.ts), one output per class of the site's images. */
 export async function siteWeights() {
   const file = await resolveWeightsFile();
-  log(`weights: reading ${file}`);
-  const checkpoint = loadCheckpoint(file);
+  const dataset = await siteDataset();
+  log(`weights: reading ${file} for the ${dataset.classes.length} classes of ${dataset.dir}`);
+  const checkpoint = loadCheckpoint(file, {classes: dataset.classes, imagesDir: dataset.dir});
   return encodeWeights(checkpoint.stateDict, {architecture: checkpoint.architecture.name, classes: checkpoint.classes, source: checkpointSource(checkpoint)});
 }
 
@@ -38,35 +44,39 @@ export async function siteWeights() {
 // The gallery: a deterministic choice of validation images.
 //
 // For each class, in class order: the first GALLERY_PER_CLASS file names of
-// its folder (plain code-point sort), plus every fixture image
-// (../shared/fixtures/index.json -> meta.images) that lies in that folder,
-// sorted by file name. Fixture images are reference points for the tests;
-// where the fixtures are missing the gallery is just the first images.
+// its folder (plain code-point sort), plus, on Imagenette, every fixture
+// image (../shared/fixtures/index.json -> meta.images) that lies in that
+// folder, sorted by file name. Fixture images are reference points for the
+// tests; where the fixtures are missing (or the images are another
+// dataset's) the gallery is just the first images.
 // ---------------------------------------------------------------------------
 
 export const GALLERY_PER_CLASS = 4;
 export const GALLERY_RULE = `per class (in class order): the first ${GALLERY_PER_CLASS} file names of the validation folder in sorted order, plus the fixture images (../shared/fixtures) of that class, sorted by file name`;
+export const GALLERY_RULE_OTHER = `per class (in class order): the first ${GALLERY_PER_CLASS} file names of its folder in sorted order`;
 
 // The gallery's types are the contract between this loader and the pages.
 export type {GalleryImage, GalleryMeta} from "../shared/gallery-data.js";
 import type {GalleryImage, GalleryMeta} from "../shared/gallery-data.js";
 
-const IMAGE_FILE = /\.(jpe?g|png)$/i;
-
 /** The gallery's images and where their files are. */
 export async function galleryImages(): Promise<{meta: GalleryMeta; files: string[]}> {
   const valDir = await resolveImagenetteVal();
-  const fix = "put the Imagenette validation split (imagenette2/val/<wnid>/*.JPEG) in ../shared, or set EXPLAIN_IMAGES to such a folder (see README, \"Data sources\")";
+  const fix = "put the Imagenette validation split (imagenette2/val/<wnid>/*.JPEG) in ../shared, or set EXPLAIN_IMAGES to a folder of class folders (see README, \"Data sources\")";
   if (!fs.existsSync(valDir)) throw new Error(`Imagenette images not found at ${valDir}: ${fix}`);
-  const fixtures = fixtureImageNames();
+  const dataset = readDataset(valDir, {onWarn: (m) => log(`warning: ${m}`)});
+  const imagenette = dataset.source === "imagenette";
+  // The fixtures are Imagenette photos with Imagenette's reference outputs: another dataset's gallery leaves them out.
+  const fixtures = imagenette ? fixtureImageNames() : new Set<string>();
   const images: GalleryImage[] = [];
   const files: string[] = [];
   const found = new Set<string>();
-  for (const c of IMAGENETTE_CLASSES) {
+  for (const c of dataset.classes) {
     const dir = path.join(valDir, c.wnid);
     if (!fs.existsSync(dir)) throw new Error(`class folder ${dir} (${c.name}) is missing: ${fix}`);
     const names = fs.readdirSync(dir).filter((n) => IMAGE_FILE.test(n)).sort(byCodePoint);
-    if (names.length < GALLERY_PER_CLASS) throw new Error(`${dir} has ${names.length} images, the gallery needs ${GALLERY_PER_CLASS}: ${fix}`);
+    // Imagenette's gallery is always 4 per class; another dataset's classes may hold fewer photos, but not none.
+    if (names.length < (imagenette ? GALLERY_PER_CLASS : 1)) throw new Error(`${dir} has ${names.length} images, the gallery needs ${imagenette ? GALLERY_PER_CLASS : "at least one"}: ${fix}`);
     const chosen = new Set(names.slice(0, GALLERY_PER_CLASS));
     for (const n of names) if (fixtures.has(n)) (chosen.add(n), found.add(n));
     for (const id of [...chosen].sort(byCodePoint)) {
@@ -76,7 +86,7 @@ export async function galleryImages(): Promise<{meta: GalleryMeta; files: string
   }
   const missing = [...fixtures].filter((n) => !found.has(n));
   if (missing.length) log(`gallery: ${missing.length} fixture image(s) not in ${valDir}, left out: ${missing.join(", ")}`);
-  return {meta: {size: 224, classes: IMAGENETTE_CLASSES, selection: GALLERY_RULE, images}, files};
+  return {meta: {size: 224, classes: dataset.classes, selection: imagenette ? GALLERY_RULE : GALLERY_RULE_OTHER, images}, files};
 }
 
 /** uint8 [N,224,224,3] RGB, the gallery's images in order. */
@@ -98,8 +108,4 @@ function fixtureImageNames(): Set<string> {
   if (!fs.existsSync(file)) return new Set();
   const index = JSON.parse(fs.readFileSync(file, "utf8")) as {meta?: {images?: string[]}};
   return new Set(index.meta?.images ?? []);
-}
-
-function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

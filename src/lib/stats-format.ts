@@ -8,6 +8,7 @@
 import {METHOD_NAMES, type MethodName} from "./method-info.js";
 import type {ProtocolSettings} from "./protocol.js";
 import type {EvaluationMetricName} from "./ranking.js";
+import type {ImagenetteClass} from "./weights.js";
 
 /**
  * The evaluation metrics the protocol computes for every method besides its
@@ -112,6 +113,12 @@ export interface StatsResult {
   protocolVersion: number;
   settings: ProtocolSettings;
   model: {file: string; sha256: string};
+  /**
+   * The classes of the images in the model's logit order (`label` and
+   * `predicted` index them; `wnid` is the class folder). Files written before
+   * the classes were recorded are Imagenette's ten (the reader fills them in).
+   */
+  classes: ImagenetteClass[];
   images: {
     folder: string;
     /** Images in the folder. */
@@ -145,11 +152,21 @@ export function sameSettings(a: ProtocolSettings, b: ProtocolSettings): boolean 
   return a.occlusionSteps === b.occlusionSteps && a.integratedGradientsSteps === b.integratedGradientsSteps && a.deletionSteps === b.deletionSteps;
 }
 
-/** What makes two files' numbers comparable: the model, the settings, the protocol. */
+/** What makes two files' numbers comparable: the model, the settings, the protocol, the classes. */
 export interface StatsIdentity {
   protocolVersion: number;
   settings: ProtocolSettings;
   model: {file: string; sha256: string};
+  classes: ImagenetteClass[];
+}
+
+const describeClasses = (classes: ImagenetteClass[]) => {
+  const names = classes.map((c) => (c.name === c.wnid ? c.wnid : `${c.wnid} (${c.name})`));
+  return `${classes.length} classes: ${names.slice(0, 4).join(", ")}${names.length > 4 ? ", …" : ""}`;
+};
+
+function sameClasses(a: ImagenetteClass[], b: ImagenetteClass[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.wnid === b[i].wnid && c.name === b[i].name);
 }
 
 /**
@@ -164,6 +181,9 @@ export function identityProblems(file: StatsIdentity, fileName: string, expected
   }
   if (!sameSettings(file.settings, expected.settings)) {
     problems.push(`the settings differ: ${fileName} has ${describeSettings(file.settings)}; ${expectedName} has ${describeSettings(expected.settings)}`);
+  }
+  if (!sameClasses(file.classes, expected.classes)) {
+    problems.push(`the classes differ: ${fileName} has ${describeClasses(file.classes)}; ${expectedName} has ${describeClasses(expected.classes)}`);
   }
   if (file.protocolVersion !== expected.protocolVersion) {
     problems.push(`the protocol version differs: ${fileName} has ${file.protocolVersion}, ${expectedName} has ${expected.protocolVersion}`);

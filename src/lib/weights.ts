@@ -14,7 +14,12 @@ export interface WeightsManifest {
   /** The ResNet the tensors hold ("resnet18", "resnet50", ...: ResNetArchitecture.name); the worker reads the architecture from the tensors themselves. */
   architecture: string;
   classes: ImagenetteClass[];
-  /** Where the weights came from: file name, sha256, which head rows were kept. */
+  /**
+   * Where the weights came from: file name, sha256, and the head: Imagenette's
+   * 10 rows as trained ("imagenette-10"), the Imagenette rows of a 1000-class
+   * ImageNet head ("imagenet-1000", with their indices), or one row per class
+   * of another dataset, as trained ("dataset").
+   */
   source: {file: string; sha256: string; head: "imagenette-10" | "imagenet-1000" | (string & {}); imagenetIndices?: number[]};
   tensors: {name: string; shape: number[]; offset: number; length: number}[];
   byteLength: number;
@@ -32,6 +37,7 @@ export function encodeWeights(tensors: NamedTensors, meta: Pick<WeightsManifest,
   const floats = new Float32Array(data.buffer);
   for (const [i, t] of [...tensors.values()].entries()) floats.set(t.data, entries[i].offset / 4);
   return {
+    // The keys in this order: the site's weights.json stays byte for byte what earlier versions wrote.
     manifest: {format: "explanation-methods-weights/1", architecture: meta.architecture ?? "resnet18", classes: meta.classes, source: meta.source, tensors: entries, byteLength: offset},
     data,
   };

@@ -1,69 +1,61 @@
-// The Imagenette images on disk: listing a folder in the `<wnid>/*.JPEG`
-// layout deterministically, and decoding each image to the model's input,
+// The images on disk: listing a folder of class folders (Imagenette's
+// `<wnid>/*.JPEG`, or any dataset: dataset.ts) deterministically, and decoding each image to the model's input,
 // RGB uint8 224x224x3 (HWC), resized with pad like TensorFlow.
 import fs from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
 import type {Output} from "./download.js";
 import {resizeWithPadUint8, type Rounding} from "./resize-with-pad.js";
+import {byCodePoint, CLASSES_FILE, IMAGE_FILE, IMAGENETTE_CLASSES, readDataset, type Dataset} from "./dataset.js";
 
 export const IMAGE_SIZE = 224;
 
-/** The 10 Imagenette classes in handout order (the model's logit order). */
-export const IMAGENETTE_WNIDS: readonly {wnid: string; name: string}[] = [
-  {wnid: "n01440764", name: "tench"},
-  {wnid: "n02102040", name: "English springer"},
-  {wnid: "n02979186", name: "cassette player"},
-  {wnid: "n03000684", name: "chain saw"},
-  {wnid: "n03028079", name: "church"},
-  {wnid: "n03394916", name: "French horn"},
-  {wnid: "n03417042", name: "garbage truck"},
-  {wnid: "n03425413", name: "gas pump"},
-  {wnid: "n03445777", name: "golf ball"},
-  {wnid: "n03888257", name: "parachute"},
-];
+/** The 10 Imagenette classes in handout order (the model's logit order), from src/shared/imagenette-classes.json. */
+export const IMAGENETTE_WNIDS: readonly {wnid: string; name: string}[] = IMAGENETTE_CLASSES.map(({wnid, name}) => ({wnid, name}));
 
 export interface ImagenetteEntry {
   /** Absolute path of the image. */
   file: string;
-  /** The file name without extension (e.g. ILSVRC2012_val_00009111); `<wnid>/<name>` if two classes share a name. */
+  /** The file name without extension (e.g. ILSVRC2012_val_00009111); `<folder>/<name>` if two classes share a name. */
   id: string;
+  /** The class folder (a WordNet id for Imagenette). */
   wnid: string;
-  /** Class index in handout order (0..9). */
+  /** Class index in the model's logit order. */
   label: number;
   /** Class name (e.g. "tench"). */
   name: string;
 }
+/** An image of any dataset of class folders (the type kept its first name). */
+export type DatasetEntry = ImagenetteEntry;
 
 export interface ListOptions {
   /** Receives each warning (unknown folder, empty or missing class folder, ...). Default: a line on stderr. */
   onWarn?: (message: string) => void;
 }
 
-const IMAGE_FILE = /\.jpe?g$/i;
-
-/** Code-point order: the same on every machine and locale. */
-const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /**
- * Lists `dir/<wnid>/*.JPEG` (also .jpeg/.jpg) sorted by wnid, then file name
- * (code-point order). Unknown folders and stray files are skipped with a
- * warning; a missing or empty class folder is a warning; a missing `dir` or
- * one without any image is an error that says what to do.
+ * Lists `dir/<class folder>/*.{jpg,jpeg,png}` (or the classes of `dataset`,
+ * see dataset.ts) sorted by folder, then file name (code-point order).
+ * Folders that are not classes and stray files are skipped with a warning;
+ * a missing or empty class folder is a warning; a missing `dir` or one
+ * without any image is an error that says what to do.
  */
-export function listImagenette(dir: string, options: ListOptions = {}): ImagenetteEntry[] {
+export function listImagenette(dir: string, options: ListOptions & {dataset?: Dataset} = {}): ImagenetteEntry[] {
   const warn = options.onWarn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
-  const fix = "Set EXPLAIN_IMAGES to a folder in the <wnid>/*.JPEG layout (e.g. an extracted imagenette2-320/val), put the images in ../shared/imagenette2/val, or use EXPLAIN_SOURCE=download (see README, Data sources).";
+  const fix = "Set EXPLAIN_IMAGES to a folder of class folders (<class>/*.jpg, e.g. an extracted imagenette2-320/val), put the images in ../shared/imagenette2/val, or use EXPLAIN_SOURCE=download (see README, Data sources).";
   if (!fs.existsSync(dir)) throw new Error(`image folder not found: ${dir}. ${fix}`);
   if (!fs.statSync(dir).isDirectory()) throw new Error(`not a folder: ${dir}. ${fix}`);
-  const classes = new Map(IMAGENETTE_WNIDS.map((c, label) => [c.wnid, {...c, label}]));
+  const dataset = options.dataset ?? readDataset(dir, {onWarn: warn});
+  const imagenette = dataset.source === "imagenette";
+  const classes = new Map(dataset.classes.map((c) => [c.wnid, c]));
   const entries: ImagenetteEntry[] = [];
   const seen = new Set<string>();
   for (const child of fs.readdirSync(dir, {withFileTypes: true}).sort((a, b) => byCodePoint(a.name, b.name))) {
-    if (child.name.startsWith(".")) continue;
-    const cls = classes.get(child.name);
-    if (!child.isDirectory() || !cls) {
-      warn(`ignoring ${path.join(dir, child.name)}: not one of the 10 Imagenette class folders (${IMAGENETTE_WNIDS.map((c) => c.wnid).join(", ")})`);
+    if (child.name.startsWith(".") || child.name === CLASSES_FILE) continue;
+    const cls = child.isDirectory() ? classes.get(child.name) : undefined;
+    if (!cls) {
+      // readDataset has already named the folders it leaves out.
+      if (!child.isDirectory()) warn(`ignoring ${path.join(dir, child.name)}: not a class folder`);
       continue;
     }
     seen.add(cls.wnid);
@@ -71,18 +63,18 @@ export function listImagenette(dir: string, options: ListOptions = {}): Imagenet
     const files = fs.readdirSync(classDir, {withFileTypes: true}).filter((f) => !f.name.startsWith("."));
     const images = files.filter((f) => f.isFile() && IMAGE_FILE.test(f.name)).map((f) => f.name).sort(byCodePoint);
     const others = files.length - images.length;
-    if (others > 0) warn(`ignoring ${others} file(s) in ${classDir} that are not .JPEG images`);
+    if (others > 0) warn(`ignoring ${others} file(s) in ${classDir} that are not .JPEG or .png images`);
     if (images.length === 0) warn(`class folder ${classDir} (${cls.name}) holds no .JPEG images`);
     for (const name of images) {
-      entries.push({file: path.resolve(classDir, name), id: name.replace(IMAGE_FILE, ""), wnid: cls.wnid, label: cls.label, name: cls.name});
+      entries.push({file: path.resolve(classDir, name), id: name.replace(IMAGE_FILE, ""), wnid: cls.wnid, label: cls.index, name: cls.name});
     }
   }
-  const missing = IMAGENETTE_WNIDS.filter((c) => !seen.has(c.wnid));
+  const missing = dataset.classes.filter((c) => !seen.has(c.wnid));
   if (missing.length > 0 && entries.length > 0) {
     warn(`${dir} has no folder for ${missing.map((c) => `${c.wnid} (${c.name})`).join(", ")}`);
   }
-  if (entries.length === 0) throw new Error(`no Imagenette images in ${dir}: expected <wnid>/*.JPEG class folders. ${fix}`);
-  // Ids must be unique: a name found in two classes gets its wnid as prefix.
+  if (entries.length === 0) throw new Error(`no ${imagenette ? "Imagenette " : ""}images in ${dir}: expected class folders (<class>/*.JPEG, .jpg or .png). ${fix}`);
+  // Ids must be unique: a name found in two classes gets its folder as prefix.
   const counts = new Map<string, number>();
   for (const e of entries) counts.set(e.id, (counts.get(e.id) ?? 0) + 1);
   for (const e of entries) if (counts.get(e.id)! > 1) e.id = `${e.wnid}/${e.id}`;

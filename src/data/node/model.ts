@@ -3,6 +3,8 @@
 // torchvision hash prefix). The site's ResNet-18 goes through its own check
 // (imagenetteStateDict); any other torchvision ResNet is read as what its
 // tensors hold, with a 1000-class ImageNet head cut to the Imagenette rows.
+// Another dataset's model (EXPLAIN_IMAGES) is any ResNet whose head has one
+// output per class of that dataset.
 import {createHash} from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -11,17 +13,24 @@ import {inferArchitecture, type ResNetArchitecture} from "../../lib/resnet-archi
 import {imagenetteStateDict, IMAGENETTE_IMAGENET_INDICES, ResNet, ResNet18} from "../../lib/resnet18.js";
 import {readWeightFile} from "../../lib/weight-file.js";
 import type {ImagenetteClass, WeightsManifest} from "../../lib/weights.js";
-import {IMAGENETTE_WNIDS} from "./imagenette.js";
+import {headMismatchMessage, IMAGENETTE_CLASSES, isImagenette} from "./dataset.js";
 
-/** The 10 classes in handout order, as the weights manifest stores them. */
-export const IMAGENETTE_CLASSES: ImagenetteClass[] = IMAGENETTE_WNIDS.map(({wnid, name}, index) => ({index, wnid, name}));
+export {IMAGENETTE_CLASSES};
+
+/** What a checkpoint is loaded for: the classes of the images it will see (default: its model card's, else Imagenette's). */
+export interface CheckpointOptions {
+  /** The dataset's classes in logit order (dataset.ts); the head must have one output per class. */
+  classes?: readonly ImagenetteClass[];
+  /** The image folder they came from, for the error message. */
+  imagesDir?: string;
+}
 
 export interface LoadedCheckpoint {
   file: string;
   sha256: string;
   classes: ImagenetteClass[];
   head: WeightsManifest["source"]["head"];
-  /** The state_dict the model is built from (1000-class heads already reduced to the 10 Imagenette rows). */
+  /** The state_dict with one output per class (a 1000-class ImageNet head already reduced to Imagenette's rows). */
   stateDict: NamedTensors;
   /** What the state_dict holds (after the head's reduction). */
   architecture: ResNetArchitecture;
@@ -32,7 +41,7 @@ export function sha256(bytes: Uint8Array): string {
 }
 
 /** Reads and checks a checkpoint. Errors say what to do. */
-export function loadCheckpoint(file: string): LoadedCheckpoint {
+export function loadCheckpoint(file: string, options: CheckpointOptions = {}): LoadedCheckpoint {
   if (!fs.existsSync(file)) {
     throw new Error(`weights file not found: ${file}. Put resnet18-imagenette.pth in ../shared/models, or set EXPLAIN_WEIGHTS to a torchvision ResNet .pth or .safetensors (see README).`);
   }
@@ -54,12 +63,23 @@ export function loadCheckpoint(file: string): LoadedCheckpoint {
     throw new Error(`cannot read ${file}: ${(e as Error).message}`);
   }
   const rows = raw.get("fc.weight")?.shape[0];
-  const head = rows === 1000 ? "imagenet-1000" : rows === 10 || rows === undefined ? "imagenette-10" : `${rows}-class`;
-  const stateDict = isResNet18(raw) ? imagenetteStateDict(raw) : imagenetteHead(raw);
+  // Without classes given or a model card, a head of other than 10 (or ImageNet's 1000) outputs has numbers for names.
+  const classes = options.classes ? [...options.classes] : (card?.classes ?? (rows === undefined || rows === 10 || rows === 1000 ? IMAGENETTE_CLASSES : numberedClasses(rows)));
+  if (isImagenette(classes) && (rows === undefined || rows === 10 || rows === 1000)) {
+    // Imagenette: the site's ResNet-18 keeps its own check (which also says what is wrong with a file that is no ResNet);
+    // any other depth is read as its tensors say; a 1000-class ImageNet head is cut to the ten rows.
+    const stateDict = isResNet18(raw) ? imagenetteStateDict(raw) : imagenetteHead(raw);
+    return {file, sha256: digest, classes, head: rows === 1000 ? "imagenet-1000" : "imagenette-10", stateDict, architecture: inferArchitecture(stateDict)};
+  }
+  // Another dataset's model may be any ResNet: its tensors are checked (the first missing or unexpected key named) before its head is compared with the classes.
+  const stateDict: NamedTensors = new Map([...raw].filter(([name]) => !name.endsWith("num_batches_tracked")));
   const architecture = inferArchitecture(stateDict);
-  // Without a model card, a head of other than 10 classes has numbers for names.
-  const classes = card?.classes ?? (architecture.classCount === 10 ? IMAGENETTE_CLASSES : Array.from({length: architecture.classCount}, (_, index) => ({index, wnid: "", name: `class ${index}`})));
-  return {file, sha256: digest, classes, head, stateDict, architecture};
+  if (rows !== classes.length) throw new Error(headMismatchMessage(file, rows ?? 0, {dir: options.imagesDir, classes}));
+  return {file, sha256: digest, classes, head: "dataset", stateDict, architecture};
+}
+
+function numberedClasses(count: number): ImagenetteClass[] {
+  return Array.from({length: count}, (_, index) => ({index, wnid: "", name: `class ${index}`}));
 }
 
 /** Whether the tensors are the site's ResNet-18 (10 or 1000 classes), or no ResNet at all: the ResNet-18's check then says what is wrong, as it always did. */
@@ -86,10 +106,11 @@ function imagenetteHead(raw: NamedTensors): NamedTensors {
   return out;
 }
 
-export function loadModel(file: string): {model: ResNet; checkpoint: LoadedCheckpoint} {
-  const checkpoint = loadCheckpoint(file);
-  const {name, classCount} = checkpoint.architecture;
-  const model = name === "resnet18" && classCount === 10 ? new ResNet18(checkpoint.stateDict) : new ResNet(checkpoint.stateDict);
+export function loadModel(file: string, options: CheckpointOptions = {}): {model: ResNet; checkpoint: LoadedCheckpoint} {
+  const checkpoint = loadCheckpoint(file, options);
+  // Imagenette's ResNet-18 goes through ResNet18's check, as before; any other model is the ResNet its tensors describe.
+  const {name} = checkpoint.architecture;
+  const model = name === "resnet18" && checkpoint.head !== "dataset" ? new ResNet18(checkpoint.stateDict) : new ResNet(checkpoint.stateDict);
   return {model, checkpoint};
 }
 

@@ -9,6 +9,8 @@ import path from "node:path";
 import {DEFAULT_PROTOCOL_SETTINGS, PROTOCOL_VERSION, type ProtocolSettings} from "../../lib/protocol.js";
 import {assertStatsResult, identityProblems, imageKey, type StatsIdentity, type StatsPart, type StatsResult, type StatsRow} from "../../lib/stats-format.js";
 import {codeVersion} from "./code-version.js";
+import {IMAGENETTE_CLASSES} from "./dataset.js";
+import type {ImagenetteClass} from "../../lib/weights.js";
 
 /** Reads and checks the shape of a statistics JSON file; errors name the file and what to do. */
 export function readStatsFile(file: string): StatsResult {
@@ -19,6 +21,8 @@ export function readStatsFile(file: string): StatsResult {
   } catch (e) {
     throw new Error(`${file} is not JSON (${(e as Error).message}): statistics files are the JSON output of npm run stats (--out FILE.json) or npm run stats:merge`);
   }
+  // Files written before the classes were recorded: Imagenette's ten, the only classes the statistics then knew.
+  if (value && typeof value === "object" && !("classes" in value)) (value as {classes: ImagenetteClass[]}).classes = IMAGENETTE_CLASSES;
   assertStatsResult(value, file);
   return value;
 }
@@ -102,6 +106,7 @@ export function mergeStatsParts(parts: {file: string; result: StatsResult}[]): S
     protocolVersion: first.result.protocolVersion,
     settings: first.result.settings,
     model: first.result.model,
+    classes: first.result.classes,
     images: {
       folder: [...new Set(parts.map((p) => p.result.images.folder))].join(", "),
       available: first.result.images.available,
@@ -119,10 +124,10 @@ export function mergeStatsParts(parts: {file: string; result: StatsResult}[]): S
 
 /**
  * A finished statistics file (a whole run or a merge) for the build, checked
- * against the site's model (`weightsFile`), settings and protocol version.
+ * against the site's model (`weightsFile`), classes, settings and protocol version.
  * Errors say what differs and what to do.
  */
-export function loadStatsForSite(file: string, site: {weightsFile: string; settings?: ProtocolSettings}): StatsResult {
+export function loadStatsForSite(file: string, site: {weightsFile: string; classes?: ImagenetteClass[]; settings?: ProtocolSettings}): StatsResult {
   const from = `EXPLAIN_STATS_FROM=${file}`;
   let result: StatsResult;
   try {
@@ -137,6 +142,7 @@ export function loadStatsForSite(file: string, site: {weightsFile: string; setti
     protocolVersion: PROTOCOL_VERSION,
     settings: site.settings ?? DEFAULT_PROTOCOL_SETTINGS,
     model: {file: path.basename(site.weightsFile), sha256: fileSha256(site.weightsFile)},
+    classes: site.classes ?? IMAGENETTE_CLASSES,
   };
   const problems = identityProblems(result, file, expected, "this site");
   if (problems.length) {

@@ -6,8 +6,9 @@ import {loadModel} from "./model.js";
 import {readImage224} from "./sources.js";
 import {imageFromBytes} from "../../lib/image.js";
 import {DeletionProtocol, type ProtocolSettings} from "../../lib/protocol.js";
+import type {ImagenetteClass} from "../../lib/weights.js";
 
-type Message = {type: "init"; weightsFile: string; settings: ProtocolSettings; batchSize: number} | {type: "image"; file: string} | {type: "exit"};
+type Message = {type: "init"; weightsFile: string; classes: ImagenetteClass[]; settings: ProtocolSettings; batchSize: number} | {type: "image"; file: string} | {type: "exit"};
 
 let protocol: DeletionProtocol | null = null;
 const send = (m: object) => process.send!(m);
@@ -16,7 +17,7 @@ process.on("message", async (message: Message) => {
   try {
     if (message.type === "init") {
       await initTf("wasm");
-      const {model} = loadModel(message.weightsFile);
+      const {model} = loadModel(message.weightsFile, {classes: message.classes});
       protocol = new DeletionProtocol(model, message.settings, {batchSize: message.batchSize});
       send({type: "ready"});
     } else if (message.type === "image") {

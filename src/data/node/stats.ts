@@ -16,6 +16,7 @@ import {imageKey, PROTOCOL_METRIC_NAMES, rowProblem, type StatsResult, type Stat
 import {codeVersion} from "./code-version.js";
 import {listImagenette, PROJECT_ROOT, sourcesConfig, type ImagenetteEntry} from "./sources.js";
 import {loadCheckpoint} from "./model.js";
+import {isImagenette, readDataset, type DatasetClass} from "./dataset.js";
 import {shardImages} from "./shards.js";
 
 export type {StatsResult, StatsRow};
@@ -92,9 +93,18 @@ export function selectImages(list: readonly ImagenetteEntry[], limit: number | "
   return out;
 }
 
-function cacheKey(sha256: string, settings: ProtocolSettings): string {
+/**
+ * The per-image cache's folder for a model, settings and classes (a row's
+ * predicted class is an index into them). Imagenette's classes add nothing
+ * to the key, so the caches of earlier versions stay valid; any other class
+ * list adds a hash of its folders and names.
+ */
+export function cacheKey(sha256: string, settings: ProtocolSettings, classes: readonly DatasetClass[]): string {
   const s = `${settings.occlusionSteps}-${settings.integratedGradientsSteps}-${settings.deletionSteps}-${PROTOCOL_VERSION}`;
-  return `${sha256.slice(0, 16)}-o${settings.occlusionSteps}-ig${settings.integratedGradientsSteps}-d${settings.deletionSteps}-p${PROTOCOL_VERSION}-${createHash("sha256").update(s).digest("hex").slice(0, 6)}`;
+  const key = `${sha256.slice(0, 16)}-o${settings.occlusionSteps}-ig${settings.integratedGradientsSteps}-d${settings.deletionSteps}-p${PROTOCOL_VERSION}-${createHash("sha256").update(s).digest("hex").slice(0, 6)}`;
+  if (isImagenette(classes)) return key;
+  const names = JSON.stringify(classes.map((c) => [c.wnid, c.name]));
+  return `${key}-c${classes.length}-${createHash("sha256").update(names).digest("hex").slice(0, 8)}`;
 }
 
 function cacheFile(dir: string, entry: ImagenetteEntry): string {
@@ -145,13 +155,14 @@ function formatDuration(seconds: number): string {
 export async function computeStats(options: StatsOptions): Promise<StatsResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
   const settings = options.settings ?? DEFAULT_PROTOCOL_SETTINGS;
-  const checkpoint = loadCheckpoint(options.weightsFile);
-  const all = listImagenette(options.imagesDir, {onWarn: (m) => log(`warning: ${m}`)});
+  const dataset = readDataset(options.imagesDir, {onWarn: (m) => log(`warning: ${m}`)});
+  const checkpoint = loadCheckpoint(options.weightsFile, {classes: dataset.classes, imagesDir: dataset.dir});
+  const all = listImagenette(options.imagesDir, {dataset, onWarn: (m) => log(`warning: ${m}`)});
   const selection = selectImages(all, options.limit);
   const shard = options.shard ?? null;
   const selected = shard ? shardImages(all, selection, shard) : selection;
   // Default: <EXPLAIN_CACHE or .cache>/stats, so that array tasks on a shared volume share it.
-  const cacheDir = options.cacheDir === null ? null : path.join(options.cacheDir ?? path.join(sourcesConfig().cacheDir, "stats"), cacheKey(checkpoint.sha256, settings));
+  const cacheDir = options.cacheDir === null ? null : path.join(options.cacheDir ?? path.join(sourcesConfig().cacheDir, "stats"), cacheKey(checkpoint.sha256, settings, dataset.classes));
   if (cacheDir) fs.mkdirSync(cacheDir, {recursive: true});
 
   const {rows, todo} = cachedRows(selected, cacheDir, log);
@@ -197,7 +208,7 @@ export async function computeStats(options: StatsOptions): Promise<StatsResult> 
       });
       child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`stats worker exited with code ${code}`))));
       child.on("error", reject);
-      child.send({type: "init", weightsFile: options.weightsFile, settings, batchSize: options.batchSize ?? DEFAULT_WORKER_BATCH_SIZE});
+      child.send({type: "init", weightsFile: options.weightsFile, classes: dataset.classes, settings, batchSize: options.batchSize ?? DEFAULT_WORKER_BATCH_SIZE});
     })));
   }
   const seconds = (performance.now() - started) / 1000;
@@ -206,6 +217,7 @@ export async function computeStats(options: StatsOptions): Promise<StatsResult> 
     protocolVersion: PROTOCOL_VERSION,
     settings,
     model: {file: path.basename(options.weightsFile), sha256: checkpoint.sha256},
+    classes: dataset.classes,
     images: {folder: options.imagesDir, available: all.length, requested: selected.length, computed: todo.length - skipped.length, cached: cachedCount, skipped},
     rows: ordered,
     run: {seconds, workers, secondsPerImage: todo.length - skipped.length ? seconds / (todo.length - skipped.length) : 0},
