@@ -1,0 +1,71 @@
+// The reader's own model in the compute worker: a .pth or .safetensors file
+// (its bytes moved from the page, never sent anywhere) read with the
+// library's readers, built into a ResNet, and the ModelInfo that names it in
+// the badge and the captions. Which reader reads it is decided by the bytes,
+// not the file name: a safetensors header (a length, then "{"), else a
+// torch.save file (zip or legacy pickle). Every failure is a WeightsError
+// (src/lib/weights-error.ts) whose kind the page shows in words; the model
+// in use stays until the new one is built.
+import {isWeightsError, readPth, ResNet, WeightsError, type BatchPolicy, type NamedTensors} from "../lib/index.js";
+import {looksLikeSafetensors, readSafetensors, readSafetensorsHeader, safetensorsDecodedBytes} from "../lib/safetensors.js";
+import type {ModelInfo} from "./contract.js";
+
+export interface LoadedModel {
+  model: ResNet;
+  weights: NamedTensors;
+  info: ModelInfo;
+}
+
+export interface LoadOptions {
+  /** Refuse (WeightsError "too-large") before decoding when the float32 tensors would take more. */
+  maxDecodedBytes: number;
+  batchPolicy: BatchPolicy;
+  /** Called between the steps: hash, read, build. */
+  onProgress?: (done: number, total: number, label: string) => void;
+}
+
+/** The state_dict in `bytes`, by what the bytes are (safetensors or torch.save). */
+export function readWeightFile(bytes: Uint8Array, maxDecodedBytes: number): NamedTensors {
+  if (looksLikeSafetensors(bytes)) {
+    const header = readSafetensorsHeader(bytes);
+    const decoded = safetensorsDecodedBytes(header);
+    if (decoded > maxDecodedBytes) throw tooLarge(decoded, maxDecodedBytes);
+    return readSafetensors(bytes, header);
+  }
+  return readPth(bytes, {maxDecodedBytes});
+}
+
+function tooLarge(decoded: number, budget: number): WeightsError {
+  const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
+  return new WeightsError("too-large", `its weights take ${mb(decoded)} as float32, over the ${mb(budget)} this device can spare for them: use a smaller model, or a device with more memory.`);
+}
+
+/** Hex sha256 of `bytes` (Web Crypto: in workers and pages of a secure context, and in Node). */
+export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Reads, checks and builds the reader's model; throws a WeightsError (or a plain Error for what no reader foresaw). */
+export async function loadModelFile(bytes: Uint8Array<ArrayBuffer>, file: string, {maxDecodedBytes, batchPolicy, onProgress}: LoadOptions): Promise<LoadedModel> {
+  onProgress?.(0, 3, "checking the file's fingerprint (sha256)");
+  const sha256 = await sha256Hex(bytes);
+  onProgress?.(1, 3, "reading the weights");
+  await breathe();
+  const weights = readWeightFile(bytes, maxDecodedBytes);
+  onProgress?.(2, 3, "building the model");
+  await breathe();
+  const model = new ResNet(weights, {batchPolicy});
+  onProgress?.(3, 3, "ready");
+  return {model, weights, info: {architecture: model.architecture.name, classCount: model.numClasses, sha256, file, origin: "reader"}};
+}
+
+/** The error's name as the page receives it: "WeightsError:<kind>", so the page can word it without parsing messages. */
+export function errorName(e: unknown): string {
+  return isWeightsError(e) ? `WeightsError:${e.kind}` : e instanceof Error ? e.name : "Error";
+}
+
+/** Lets the progress message out before a long synchronous step. */
+function breathe(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
