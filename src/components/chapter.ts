@@ -27,7 +27,7 @@ import {syncUpload} from "./upload.js";
 import {LiveFigure, type LiveOptions} from "./live.js";
 import {modelControl} from "./model-control.js";
 import {memoryHints, modelMemoryBudget} from "./model-memory.js";
-import {forgetModel, storedModel, storedModelBytes, storeModel, type StoredModel} from "./model-storage.js";
+import {applyStoredClassNames, forgetModel, storedModelBytes, storeModel, type StoredModel} from "./model-storage.js";
 import {shortSha} from "./model-switcher.js";
 
 export type RuntimeModule = typeof Runtime;
@@ -128,9 +128,8 @@ export async function startChapter(rt: RuntimeModule, gallery: GalleryMeta, pixe
  * site's model.
  */
 function useStoredModel(client: ComputeClient, gallery: GalleryMeta): StoredModel | null {
-  const stored = storedModel();
+  const stored = applyStoredClassNames(gallery);
   if (!stored) return null;
-  gallery.classes.splice(0, gallery.classes.length, ...stored.classNames.map((name, index) => ({index, wnid: "", name})));
   const budget = modelMemoryBudget(memoryHints());
   client.setModelSource(
     async () => {

@@ -5,7 +5,7 @@
 // sessionStorage) in IndexedDB, keyed by its sha256. Only the model in use
 // is kept: storing another, or going back to the site's, deletes it. A new
 // tab starts with the site's model (sessionStorage is per tab).
-import type {ModelInfo} from "../compute/contract.js";
+import type {GalleryMeta, ModelInfo} from "../compute/contract.js";
 import type {ClassNamesSource} from "./class-names.js";
 
 /** sessionStorage key of the model in use. */
@@ -113,4 +113,18 @@ export async function forgetModel(): Promise<void> {
   } catch {
     // no IndexedDB: nothing was kept
   }
+}
+
+/**
+ * The class names of the model in use on this page: the reader's model's
+ * (stored) replace the gallery's in place, so every class picker and
+ * prediction shows them. Idempotent; the photos' true classes (each image's
+ * className) are untouched. Returns the stored model, or null.
+ */
+export function applyStoredClassNames(gallery: GalleryMeta): StoredModel | null {
+  const stored = storedModel();
+  if (!stored) return null;
+  const same = gallery.classes.length === stored.classNames.length && gallery.classes.every((c, i) => c.name === stored.classNames[i]);
+  if (!same) gallery.classes.splice(0, gallery.classes.length, ...stored.classNames.map((name, index) => ({index, wnid: "", name})));
+  return stored;
 }
