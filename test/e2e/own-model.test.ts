@@ -100,11 +100,13 @@ describe("your own model", () => {
     await page.goto(`${site.url}/pages/occlusion?backend=wasm#${QUICK_VIEW}`, {waitUntil: "load"});
     await settled(page);
     await page.waitForFunction(() => document.querySelector('[data-testid="backend-badge"]')?.getAttribute("data-model-origin") === "reader", null, {timeout: 120_000});
-    await waitForFigures(page);
+    await waitForFigures(page, {figure: "occlusion"});
     expect((await badge(page)).sha).toBe(sha);
     expect((await captions(page)).filter((c) => c.state === "ready").every((c) => c.text.includes(sha.slice(0, 12)))).toBe(true);
 
-    // A truncated file: a message, and the model stays.
+    // A truncated file, back on GradCAM: a message, and the model stays.
+    await page.goto(`${site.url}/pages/grad-cam?backend=wasm#${QUICK_VIEW}`, {waitUntil: "load"});
+    await ready(page, "reader");
     await page.setInputFiles('[data-testid="model-file-input"]', path.join(tmp, "truncated.pth"));
     await page.waitForFunction(() => document.querySelector('[data-testid="model-control"]')?.getAttribute("data-state") === "error", null, {timeout: 60_000});
     const message = (await page.textContent('[data-testid="model-message"]')) ?? "";
@@ -115,7 +117,6 @@ describe("your own model", () => {
 
     // Back to the handout's model, with one click.
     await Promise.all([page.waitForEvent("load", {timeout: 120_000}), page.click('[data-testid="model-reset"]')]);
-    await page.goto(`${site.url}/pages/grad-cam?backend=wasm#${QUICK_VIEW}`, {waitUntil: "load"});
     const back = await ready(page, "site");
     expect(back.sha).toBe(siteSha);
     expect(await prediction(page)).toBe(sitePrediction);
