@@ -23,7 +23,9 @@ const USAGE = `usage: npm run explain -- --image PATH --method NAME [--steps N] 
   NAME: ${METHOD_NAMES.join(", ")}
   --steps            occlusion grid size (2..224, default ${HANDOUT_SETTINGS.occlusionSteps}) or integrated-gradients steps (>= 2, default ${HANDOUT_SETTINGS.integratedGradientsSteps}); ignored by the other methods
   --deletion-steps   images on the deletion curve (>= 2, default ${HANDOUT_SETTINGS.deletionSteps})
-  --weights          a ResNet-18 .pth (default: ../shared/models/resnet18-imagenette.pth, or EXPLAIN_WEIGHTS)
+  --weights          a torchvision or timm ResNet (18, 34, 50, 101, 152; any number of classes) as .pth or .safetensors
+                     (default: ../shared/models/resnet18-imagenette.pth, or EXPLAIN_WEIGHTS); the architecture is read
+                     from the file; a 1000-class ImageNet head is cut to the 10 Imagenette classes
   --metrics          add the evaluation metrics of the map (below)
   --faithfulness-subsets  faithfulness correlation: random pixel subsets N (>= 2, default ${FAITHFULNESS_SUBSETS})
   --faithfulness-size     faithfulness correlation: pixels per subset k (1..50176, default ${FAITHFULNESS_SUBSET_SIZE})
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
   const output = {
     image: path.resolve(values.image),
     method,
-    settings: {...(stepsInfo ? {steps} : {}), deletionSteps, weights: path.basename(weights), weightsSha256: checkpoint.sha256, backend: tf.getBackend()},
+    settings: {...(stepsInfo ? {steps} : {}), deletionSteps, weights: path.basename(weights), weightsSha256: checkpoint.sha256, architecture: checkpoint.architecture.name, backend: tf.getBackend()},
     logits: Array.from(result.logits),
     predicted: result.predicted,
     relevance: Array.from(result.relevance),

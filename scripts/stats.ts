@@ -14,6 +14,8 @@ import {HANDOUT_SETTINGS} from "../src/lib/methods.js";
 
 const USAGE = `usage: npm run stats -- --images DIR --out FILE [--limit N|all] [--shard K/N | --shards N] [--workers W] [--batch-size B] [--weights PATH] [--format json|csv] [--no-cache]
   --images   a folder in the Imagenette layout: DIR/<wnid>/*.JPEG
+  --weights  a torchvision or timm ResNet (18, 34, 50, 101, 152) as .pth or .safetensors, with a 10-class Imagenette head
+             or a 1000-class ImageNet head (cut to the Imagenette rows); default: the site's ResNet-18
   --out      output file; the format follows its extension (.csv or .json) unless --format is given
   --limit    how many images, balanced across classes (default all)
   --shard K/N  compute only the K-th of N shards (1 <= K <= N) of those images, as a JSON part for

@@ -107,11 +107,24 @@ describe("weights faults (loadCheckpoint)", () => {
     expect(() => loadCheckpoint(file)).toThrow(/model card says 0{64}: the file is corrupt or truncated/);
   });
 
-  it("a ResNet-34 state_dict: not a torchvision ResNet-18, with the fix", () => {
+  it("a ResNet-34 state_dict: read as a ResNet-34; one with a tensor missing: the first missing key, with the fix", () => {
     const dir = fresh("resnet34");
     const file = path.join(dir, "resnet34.pth");
     fs.writeFileSync(file, syntheticCheckpoint(resnet34Shapes()));
-    expect(() => loadCheckpoint(file)).toThrow(/not a torchvision ResNet-18 state_dict: unexpected tensors \(layer1\.2\..*resnet18-f37072fd\.pth/);
+    expect(loadCheckpoint(file).architecture).toMatchObject({name: "resnet34", block: "basic", blocks: [3, 4, 6, 3]});
+    const shapes = resnet34Shapes();
+    shapes.delete("layer3.4.bn2.running_var");
+    fs.writeFileSync(file, syntheticCheckpoint(shapes));
+    expect(() => loadCheckpoint(file)).toThrow(/not a ResNet state_dict: the first missing key is layer3\.4\.bn2\.running_var.*torchvision or timm ResNet/);
+  });
+
+  it("a ResNet-18 with a block too many in a stage: the first key that block lacks", () => {
+    const dir = fresh("resnet18-extra");
+    const file = path.join(dir, "resnet18-extra.pth");
+    const shapes = resnet18Shapes(10);
+    shapes.set("layer1.2.conv1.weight", [64, 64, 3, 3]);
+    fs.writeFileSync(file, syntheticCheckpoint(shapes));
+    expect(() => loadCheckpoint(file)).toThrow(/not a ResNet state_dict: the first missing key is layer1\.2\.bn1\.weight/);
   });
 
   it("a 1000-class torchvision checkpoint: hash prefix in the name checked both ways, head reduced to the 10 rows", () => {

@@ -31,7 +31,7 @@ export async function siteWeights() {
   const file = await resolveWeightsFile();
   log(`weights: reading ${file}`);
   const checkpoint = loadCheckpoint(file);
-  return encodeWeights(checkpoint.stateDict, {classes: checkpoint.classes, source: checkpointSource(checkpoint)});
+  return encodeWeights(checkpoint.stateDict, {architecture: checkpoint.architecture.name, classes: checkpoint.classes, source: checkpointSource(checkpoint)});
 }
 
 // ---------------------------------------------------------------------------

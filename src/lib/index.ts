@@ -27,3 +27,6 @@ export * from "./max-sensitivity.js";
 export * from "./random-logit.js";
 export * from "./complexity.js";
 export * from "./ranking.js";
+export * from "./weight-file.js";
+export * from "./safetensors.js";
+export * from "./dtypes.js";

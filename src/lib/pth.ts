@@ -236,7 +236,7 @@ function collectTensors(root: unknown, {maxDecodedBytes = Infinity}: ReadPthOpti
   const refs = [...dict.values()].filter((v): v is TensorRef => v instanceof TensorRef);
   const decoded = 4 * ([...new Set(refs.map((r) => r.storage))].reduce((n, s) => n + s.numel, 0) + refs.reduce((n, r) => n + r.shape.reduce((a, b) => a * b, 1), 0));
   if (decoded > maxDecodedBytes) {
-    throw new WeightsError("too-large", `the checkpoint's tensors take ${megabytes(decoded)} as float32, over the ${megabytes(maxDecodedBytes)} allowed: use a smaller model, or raise the memory budget.`);
+    throw new WeightsError("too-large", `the checkpoint's tensors take ${byteSize(decoded)} as float32, over the ${byteSize(maxDecodedBytes)} allowed: use a smaller model, or raise the memory budget.`);
   }
   const out: NamedTensors = new Map();
   for (const [name, value] of dict) {
@@ -246,6 +246,8 @@ function collectTensors(root: unknown, {maxDecodedBytes = Infinity}: ReadPthOpti
   return out;
 }
 
-export function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
+/** A size in words: "3.2 kB", "46.8 MB", "233 MB". */
+export function byteSize(bytes: number): string {
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${(bytes / 1e6).toFixed(bytes < 1e8 ? 1 : 0)} MB`;
 }

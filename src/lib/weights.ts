@@ -32,7 +32,7 @@ export function encodeWeights(tensors: NamedTensors, meta: Pick<WeightsManifest,
   const floats = new Float32Array(data.buffer);
   for (const [i, t] of [...tensors.values()].entries()) floats.set(t.data, entries[i].offset / 4);
   return {
-    manifest: {format: "explanation-methods-weights/1", ...meta, architecture: meta.architecture ?? "resnet18", tensors: entries, byteLength: offset},
+    manifest: {format: "explanation-methods-weights/1", architecture: meta.architecture ?? "resnet18", classes: meta.classes, source: meta.source, tensors: entries, byteLength: offset},
     data,
   };
 }
