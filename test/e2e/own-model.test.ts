@@ -100,7 +100,7 @@ describe("your own model", () => {
     await page.goto(`${site.url}/pages/occlusion?backend=wasm#${QUICK_VIEW}`, {waitUntil: "load"});
     await settled(page);
     await page.waitForFunction(() => document.querySelector('[data-testid="backend-badge"]')?.getAttribute("data-model-origin") === "reader", null, {timeout: 120_000});
-    await waitForFigures(page, {figure: "occlusion"});
+    await waitForFigures(page, {figure: "occlusion-map"});
     expect((await badge(page)).sha).toBe(sha);
     expect((await captions(page)).filter((c) => c.state === "ready").every((c) => c.text.includes(sha.slice(0, 12)))).toBe(true);
 
