@@ -8,7 +8,7 @@
 // take):
 // - navigator.deviceMemory (Chrome, Edge; rounded down to 0.25 … 8 GB, and
 //   capped at 8 to hide the device): a quarter of it for the weights'
-//   float32 copy, so 2 GB at 8 GB;
+//   copy plus the file itself (the library's readWeightFile memoryBudget), so 2 GB at 8 GB;
 // - else performance.memory.jsHeapSizeLimit (Chrome's old API): a quarter;
 // - else (Firefox, Safari) 1 GB: a ResNet-152 (240 MB of float32) fits,
 //   something ten times larger does not.

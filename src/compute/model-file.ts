@@ -6,8 +6,7 @@
 // torch.save file (zip or legacy pickle). Every failure is a WeightsError
 // (src/lib/weights-error.ts) whose kind the page shows in words; the model
 // in use stays until the new one is built.
-import {isWeightsError, readPth, ResNet, WeightsError, type BatchPolicy, type NamedTensors} from "../lib/index.js";
-import {looksLikeSafetensors, readSafetensors, readSafetensorsHeader, safetensorsDecodedBytes} from "../lib/safetensors.js";
+import {isWeightsError, readWeightFile, ResNet, type BatchPolicy, type NamedTensors} from "../lib/index.js";
 import type {ModelInfo} from "./contract.js";
 
 export interface LoadedModel {
@@ -17,27 +16,11 @@ export interface LoadedModel {
 }
 
 export interface LoadOptions {
-  /** Refuse (WeightsError "too-large") before decoding when the float32 tensors would take more. */
+  /** Refuse (WeightsError "too-large") before decoding when the file and its float32 tensors would take more. */
   maxDecodedBytes: number;
   batchPolicy: BatchPolicy;
   /** Called between the steps: hash, read, build. */
   onProgress?: (done: number, total: number, label: string) => void;
-}
-
-/** The state_dict in `bytes`, by what the bytes are (safetensors or torch.save). */
-export function readWeightFile(bytes: Uint8Array, maxDecodedBytes: number): NamedTensors {
-  if (looksLikeSafetensors(bytes)) {
-    const header = readSafetensorsHeader(bytes);
-    const decoded = safetensorsDecodedBytes(header);
-    if (decoded > maxDecodedBytes) throw tooLarge(decoded, maxDecodedBytes);
-    return readSafetensors(bytes, header);
-  }
-  return readPth(bytes, {maxDecodedBytes});
-}
-
-function tooLarge(decoded: number, budget: number): WeightsError {
-  const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
-  return new WeightsError("too-large", `its weights take ${mb(decoded)} as float32, over the ${mb(budget)} this device can spare for them: use a smaller model, or a device with more memory.`);
 }
 
 /** Hex sha256 of `bytes` (Web Crypto: in workers and pages of a secure context, and in Node). */
@@ -52,7 +35,7 @@ export async function loadModelFile(bytes: Uint8Array<ArrayBuffer>, file: string
   const sha256 = await sha256Hex(bytes);
   onProgress?.(1, 3, "reading the weights");
   await breathe();
-  const weights = readWeightFile(bytes, maxDecodedBytes);
+  const {tensors: weights} = readWeightFile(bytes, {memoryBudget: maxDecodedBytes});
   onProgress?.(2, 3, "building the model");
   await breathe();
   const model = new ResNet(weights, {batchPolicy});
