@@ -131,14 +131,16 @@ try {
   console.log("| method | warm (ms, median) |");
   console.log("|---|---|");
   for (const [label, method, steps] of [["gradient", "grad", undefined], ["GradCAM", "grad_cam", undefined], ["occlusion S = 6", "occlusion", 6], ["IG M = 20", "integrated_gradients", 20]] as const) {
-    const times = await page.evaluate(async ({source, params, runs}) => {
-      const client = (globalThis as any).__explainCompute;
-      const fn = {toString: () => source};
-      await client.run(fn, params);
-      const out: number[] = [];
-      for (let r = 0; r < runs; r++) out.push(await client.run(fn, params));
+    // A string, not a function: tsx's name helpers (__name) do not exist in the page.
+    const params = JSON.stringify({id, method, steps});
+    const times = (await page.evaluate(`(async () => {
+      const client = globalThis.__explainCompute;
+      const fn = {toString: () => ${JSON.stringify(source)}};
+      await client.run(fn, ${params});
+      const out = [];
+      for (let r = 0; r < ${runs}; r++) out.push(await client.run(fn, ${params}));
       return out;
-    }, {source, params: {id, method, steps}, runs});
+    })()`)) as number[];
     times.sort((a, b) => a - b);
     console.log(`| ${label} | ${times[Math.floor((times.length - 1) / 2)].toFixed(0)} |`);
   }
