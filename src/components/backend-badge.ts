@@ -4,7 +4,8 @@
 // its details why the backends before it were skipped and why there are
 // fewer threads than cores. If no backend works it says so, visibly.
 // Test hook: [data-testid="backend-badge"], data-backend="webgl" etc.,
-// data-where ("worker" | "page"), data-threads.
+// data-where ("worker" | "page"), data-threads, data-model-sha256 and
+// data-model-origin ("site" | "reader") of the model the figures compute with.
 import type {ComputeReport} from "../compute/contract.js";
 
 const SLOW = new Set(["wasm", "cpu"]);
@@ -41,6 +42,14 @@ function fill(badge: HTMLElement, summary: HTMLElement, r: ComputeReport): void 
   where.className = "backend-where";
   where.textContent = ` (${detail})`;
   summary.append(where);
+  const m = r.model;
+  badge.dataset.modelSha256 = m.sha256;
+  badge.dataset.modelOrigin = m.origin;
+  const model = document.createElement("span");
+  model.className = "backend-model";
+  model.dataset.testid = "badge-model";
+  model.textContent = ` · ${m.origin === "reader" ? "your model" : "model"}: ${m.architecture}, ${m.classCount} classes, sha256 ${m.sha256.slice(0, 12)}`;
+  summary.append(model);
   const body = document.createElement("div");
   if (SLOW.has(b.name)) {
     badge.classList.add("backend-slow");
@@ -53,6 +62,7 @@ function fill(badge: HTMLElement, summary: HTMLElement, r: ComputeReport): void 
   } else {
     body.append(paragraph(`This page computes on your GPU through ${b.name === "webgpu" ? "WebGPU" : "WebGL"}.`));
   }
+  body.append(paragraph(`The figures compute with ${m.origin === "reader" ? "your model" : "the handout's model"} “${m.file}” (${m.architecture}, ${m.classCount} classes, sha256 ${m.sha256}).`));
   body.append(paragraph(r.where === "worker" ? "The computations run in a background worker: the page stays responsive while they run." : "The computations run on the page's main thread: the page may pause while they run."));
   if (r.notes.length) {
     const list = document.createElement("ul");

@@ -27,6 +27,10 @@ import {syncUpload} from "./upload.js";
 import {LiveFigure, type LiveOptions} from "./live.js";
 import {attachTakeHome} from "./take-home.js";
 import {toBase64, type FigurePhoto} from "../lib/figure-record.js";
+import {modelControl} from "./model-control.js";
+import {memoryHints, modelMemoryBudget} from "./model-memory.js";
+import {applyStoredClassNames, forgetModel, storedModelBytes, storeModel, type StoredModel} from "./model-storage.js";
+import {shortSha} from "./model-switcher.js";
 
 export type RuntimeModule = typeof Runtime;
 export type {Timed} from "../compute/contract.js";
@@ -61,11 +65,15 @@ export interface Chapter {
   where(): string;
   /** "tench, 97.1%" */
   classLabel(index: number, probability?: number): string;
+  /** "Use your own model" (model-control.ts), to show next to the photo picker. */
+  modelControl(): HTMLElement;
 }
 
 export async function startChapter(rt: RuntimeModule, gallery: GalleryMeta, pixels: Uint8Array): Promise<Chapter> {
   syncUpload(gallery); // a photo uploaded in another chapter of this tab
   const client = rt.compute();
+  const active = useStoredModel(client, gallery);
+  const budget = modelMemoryBudget(memoryHints());
   client.setPhotoSource((id) => (gallery.images.some((image) => image.id === id && image.uploaded) ? photoPixels(gallery, pixels, galleryIndex(gallery, id)) : null));
   const where = () => describeWhere(client.report);
   // On GPU backends, the engine compiles this chapter's programs once it is
@@ -81,6 +89,7 @@ export async function startChapter(rt: RuntimeModule, gallery: GalleryMeta, pixe
         ...options,
         renderPartial,
         backend: where,
+        model: () => describeModel(client.report),
         compute: (params, context) =>
           client.run<R>(compute as (...args: never[]) => unknown, params, {
             uses,
@@ -103,6 +112,20 @@ export async function startChapter(rt: RuntimeModule, gallery: GalleryMeta, pixe
       return figure;
     },
     where,
+    modelControl: () =>
+      modelControl(
+        {
+          client,
+          budget,
+          imagenetNames: () => fetch(rt.imagenetLabelsUrl()).then((r) => (r.ok ? (r.json() as Promise<string[]>) : null), () => null),
+          store: storeModel,
+          forget: forgetModel,
+          storedBytes: storedModelBytes,
+          // Every figure, class picker and caption follows the new model: the page starts again with it.
+          changed: () => location.reload(),
+        },
+        active,
+      ),
     classLabel(index, probability) {
       const name = gallery.classes[index]?.name ?? `class ${index}`;
       return probability === undefined ? name : `${name}, ${(100 * probability).toFixed(1)}%`;
@@ -116,6 +139,38 @@ function photoRecord(gallery: GalleryMeta, pixels: Uint8Array, id: string): Figu
   if (!image) return null;
   if (image.uploaded) return {id, file: null, wnid: null, className: "your photo", uploaded: true, pixels: toBase64(photoPixels(gallery, pixels, galleryIndex(gallery, id)))};
   return {id, file: image.id, wnid: image.wnid, className: image.className, uploaded: false};
+}
+
+/**
+ * The reader's model kept for this tab (model-storage.ts), if any: its class
+ * names replace the gallery's (the pickers and predictions show them), and
+ * its file goes to each new compute engine before its first request. If the
+ * file is gone or refused, the page forgets it and starts again with the
+ * site's model.
+ */
+function useStoredModel(client: ComputeClient, gallery: GalleryMeta): StoredModel | null {
+  const stored = applyStoredClassNames(gallery);
+  if (!stored) return null;
+  const budget = modelMemoryBudget(memoryHints());
+  client.setModelSource(
+    async () => {
+      const bytes = await storedModelBytes(stored.info.sha256);
+      if (!bytes) throw new Error("the model's file is no longer stored in this browser");
+      return {bytes, file: stored.info.file, maxDecodedBytes: budget};
+    },
+    (e) => {
+      console.warn(`your model could not be restored (${e instanceof Error ? e.message : String(e)}): back to the handout's model`);
+      void forgetModel().then(() => location.reload());
+    },
+  );
+  return stored;
+}
+
+/** The model named in a caption: "resnet18, 10 classes, sha256 5f3a2b…" (the reader's marked "your"). */
+export function describeModel(report: ComputeReport | null): {text: string; sha256: string} | null {
+  if (!report) return null;
+  const m = report.model;
+  return {text: `${m.origin === "reader" ? "your " : ""}${m.architecture}, ${m.classCount} classes, sha256 ${shortSha(m.sha256)}`, sha256: m.sha256};
 }
 
 function isCpu(report: ComputeReport | null): boolean {

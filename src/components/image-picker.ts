@@ -141,19 +141,22 @@ function pickerParts(gallery: GalleryMeta, label: string, step: (by: number) => 
   return {root, current, select, uploadGroup, info, upload};
 }
 
-/** The gallery's photos by class, as a menu. */
+/** The gallery's photos by their true class (the dataset's names, whatever model computes), as a menu. */
 function classMenu(gallery: GalleryMeta): HTMLSelectElement {
   const select = document.createElement("select");
-  for (const c of gallery.classes) {
+  const labels = [...new Set(gallery.images.filter((im) => !im.uploaded).map((im) => im.label))];
+  for (const label of labels) {
+    const images = gallery.images.filter((im) => im.label === label && !im.uploaded);
+    const name = images[0].className;
     const group = document.createElement("optgroup");
-    group.label = c.name;
-    for (const image of gallery.images.filter((im) => im.label === c.index && !im.uploaded)) {
+    group.label = name;
+    for (const image of images) {
       const option = document.createElement("option");
       option.value = image.id;
-      option.textContent = `${c.name} · ${image.id.replace(/^ILSVRC2012_val_0*/, "#").replace(/\.JPEG$/i, "")}`;
+      option.textContent = `${name} · ${image.id.replace(/^ILSVRC2012_val_0*/, "#").replace(/\.JPEG$/i, "")}`;
       group.append(option);
     }
-    if (group.childElementCount) select.append(group);
+    select.append(group);
   }
   return select;
 }

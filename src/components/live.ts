@@ -48,6 +48,8 @@ export interface LiveOptions<P, R> {
   describe: (result: R, params: P) => string;
   /** Where it computed, for the caption ("wasm, 2 threads"; the backend's name first), read when a computation ends. */
   backend: () => string;
+  /** The model it computed with, for the caption ("resnet18, 10 classes, sha256 5f3a…"), read when a computation ends; none: not named. */
+  model?: () => {text: string; sha256: string} | null;
   /**
    * A button label when this update must wait for a click before computing
    * (a heavy figure on a slow backend), else null. Asked until the first click.
@@ -266,7 +268,9 @@ export class LiveFigure<P, R> {
 
   private finish(text: string, ms: number, params: string): void {
     this.status.classList.remove("live-figure__status--visible");
-    this.caption.textContent = text;
+    const model = this.options.model?.() ?? null;
+    this.caption.textContent = model ? `${text} · model ${model.text}` : text;
+    if (model) this.caption.dataset.modelSha256 = model.sha256;
     this.caption.dataset.ms = ms.toFixed(0);
     const where = this.options.backend();
     this.caption.dataset.where = where;

@@ -35,6 +35,11 @@ export type {ComputeReport, Inspection} from "../compute/contract.js";
 // once, the first time. See src/compute/isolation.ts.
 const isolation = ensureIsolation(new URL("../../coi-sw.js", import.meta.url).href, new URLSearchParams(location.search));
 
+/** URL of ImageNet's 1000 class names (a JSON array; src/data/imagenet-labels.json.ts): the names of a reader's 1000-class model. */
+export function imagenetLabelsUrl(): string {
+  return FileAttachment("../data/imagenet-labels.json").href;
+}
+
 let client: ComputeClient | undefined;
 
 /**

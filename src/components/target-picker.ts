@@ -9,10 +9,11 @@
 // pass `targetOption(target)` as the library's `target` option.
 // Test hook: [data-testid="target-picker"] (its <select> holds the value).
 import type {GalleryMeta} from "../compute/contract.js";
+import {applyStoredClassNames} from "./model-storage.js";
 import {persist} from "./view-state.js";
 
 export interface TargetPicker extends HTMLElement {
-  /** -1 (the predicted class) or a class index 0..9. */
+  /** -1 (the predicted class) or a class index of the model in use. */
   value: number;
 }
 
@@ -20,6 +21,7 @@ export interface TargetPicker extends HTMLElement {
 export {targetOption} from "../compute/target.js";
 
 export function targetPicker(gallery: GalleryMeta, {label = "explain the class"}: {label?: string} = {}): TargetPicker {
+  applyStoredClassNames(gallery); // the reader's own model's names, if one is in use (model-storage.ts)
   // Same markup as Observable Inputs' select, so inputs.css styles it alike.
   const form = document.createElement("form") as unknown as TargetPicker;
   form.className = "inputs-3a86ea target-picker";

@@ -17,9 +17,13 @@
 //   new worker, so the page recovers on the next change.
 // - The reader's uploaded photo goes to each engine once, before the first
 //   request that names it.
-// - Control requests (inspect, warm-up) ask the engine itself; a restart
-//   ends them as cancelled.
-import {UPLOAD_ID_PATTERN, type ComputeFiles, type ComputeReport, type ControlRequest, type Inspection, type RunRequest, type ShippedFunction, type Uses, type WarmUpReport} from "./contract.js";
+// - Control requests (inspect, warm-up, load-model, site-model) ask the
+//   engine itself; a restart ends them as cancelled.
+// - The reader's own model (loadModel) replaces the site's in the engine;
+//   the report names it. A new engine (after a crash) starts with the
+//   site's model: the model source (the page's stored file) is loaded into
+//   it before its first request, as the photo is.
+import {UPLOAD_ID_PATTERN, type ComputeFiles, type ComputeReport, type ControlRequest, type Inspection, type ModelInfo, type RunRequest, type ShippedFunction, type Uses, type WarmUpReport} from "./contract.js";
 import type {IsolationState} from "./isolation.js";
 import {ComputeCancelled, RequestTable, type PendingRequest, type RequestTimes} from "./request-table.js";
 import {positiveInteger, WorkerHost, type EngineSpawners} from "./worker-host.js";
@@ -58,6 +62,10 @@ export class ComputeClient {
   private photoPixels: (id: string) => Uint8Array | null = () => null;
   readonly threads: number;
   readonly cores: number | null;
+  /** The reader's model to load into each new engine before its first request (the page session sets it). */
+  private modelSource: (() => Promise<ModelFile | null>) | null = null;
+  /** The engine (its number) the model source was loaded into, and that load. */
+  private modelLoad: {engine: number; done: Promise<void>} | null = null;
 
   constructor(private readonly options: ClientOptions) {
     const isolated = typeof SharedArrayBuffer !== "undefined" && globalThis.crossOriginIsolated === true;
@@ -84,6 +92,70 @@ export class ComputeClient {
   /** Where the pixels of the reader's uploaded photos come from (the page session sets it). */
   setPhotoSource(photoPixels: (id: string) => Uint8Array | null): void {
     this.photoPixels = photoPixels;
+  }
+
+  /**
+   * Where the reader's model comes from when a new engine starts (the
+   * page's stored file, or null for the site's). A source that fails, or a
+   * file the engine refuses, leaves the site's model (`onSourceFailed` hears why).
+   */
+  setModelSource(source: () => Promise<ModelFile | null>, onSourceFailed: (e: unknown) => void = () => undefined): void {
+    this.modelSource = async () => {
+      try {
+        return await source();
+      } catch (e) {
+        onSourceFailed(e);
+        return null;
+      }
+    };
+    this.modelFailed = onSourceFailed;
+  }
+
+  private modelFailed: (e: unknown) => void = () => undefined;
+
+  /**
+   * Computes with the reader's model from now on: `bytes` (a .pth or
+   * .safetensors file) are moved to the engine, read and built there.
+   * Resolves with its ModelInfo (the report names it too); on an error
+   * (named "WeightsError:<kind>") the model in use stays.
+   */
+  async loadModel(bytes: ArrayBuffer, file: string, {maxDecodedBytes, onProgress}: {maxDecodedBytes: number; onProgress?: (done: number, total: number, label?: string) => void}): Promise<ModelInfo> {
+    await this.ready();
+    const engine = this.engine.engines;
+    const info = (await this.control((id) => ({type: "control", kind: "load-model", id, bytes, file, maxDecodedBytes}), [bytes], onProgress)) as ModelInfo;
+    if (this.engine.engines === engine) {
+      this.engine.modelChanged(info);
+      this.modelLoad = {engine, done: Promise.resolve()};
+    }
+    return info;
+  }
+
+  /** Back to the site's model ("the handout's model"); resolves with its ModelInfo. */
+  async useSiteModel(): Promise<ModelInfo> {
+    await this.ready();
+    const engine = this.engine.engines;
+    const info = (await this.control((id) => ({type: "control", kind: "site-model", id}))) as ModelInfo;
+    this.engine.modelChanged(info);
+    this.modelLoad = {engine, done: Promise.resolve()};
+    return info;
+  }
+
+  /** Loads the model source into the running engine once (a new engine: again). */
+  private ensureModel(): Promise<void> {
+    const engine = this.engine.engines;
+    if (!this.modelSource || this.modelLoad?.engine === engine) return this.modelLoad?.done ?? Promise.resolve();
+    const source = this.modelSource;
+    const done = (async () => {
+      const model = await source();
+      if (!model) return;
+      try {
+        await this.loadModel(model.bytes, model.file, model);
+      } catch (e) {
+        this.modelFailed(e);
+      }
+    })();
+    this.modelLoad = {engine, done};
+    return done;
   }
 
   /** The report of the running engine (starting one if none runs). */
@@ -159,11 +231,11 @@ export class ComputeClient {
   }
 
   /** Sends a request the engine answers itself (inspect, warm-up); a restart ends it as cancelled. */
-  private async control(make: (id: number) => ControlRequest): Promise<unknown> {
+  private async control(make: (id: number) => ControlRequest, transfer?: Transferable[], onProgress?: (done: number, total: number, label?: string) => void): Promise<unknown> {
     await this.ready();
     const message = make(this.requests.nextId());
-    const {settled} = this.requests.open(message);
-    this.engine.post(message);
+    const {settled} = this.requests.open(message, {onProgress});
+    this.engine.post(message, transfer);
     return settled;
   }
 
@@ -171,6 +243,7 @@ export class ComputeClient {
     const {signal} = options;
     if (signal?.aborted) throw new ComputeCancelled();
     await this.ready();
+    await this.ensureModel();
     if (signal?.aborted) throw new ComputeCancelled();
     const message: RunRequest = {type: "run", id: this.requests.nextId(), fn: ship(fn), uses: shipUses(options.uses ?? {}), params, kind};
     const {settled} = this.requests.open(message, {onProgress: options.onProgress, onPartial: options.onPartial});
@@ -224,6 +297,13 @@ export class ComputeClient {
       this.sentPhotos.add(id);
     }
   }
+}
+
+/** The reader's model file, as the page stores it. */
+export interface ModelFile {
+  bytes: ArrayBuffer;
+  file: string;
+  maxDecodedBytes: number;
 }
 
 function ship(fn: (...args: never[]) => unknown): ShippedFunction {

@@ -150,7 +150,31 @@ export interface CrashRequest {
  * like a run, but a new engine after a restart does not get it again (the
  * page asks again if it still wants it).
  */
-export type ControlRequest = InspectRequest | WarmUpRequest;
+export type ControlRequest = InspectRequest | WarmUpRequest | LoadModelRequest | SiteModelRequest;
+
+/**
+ * The reader's weight file (.pth or .safetensors), moved (not copied) to the
+ * engine, which reads it with the library's readers, builds the ResNet and
+ * computes every later request with it. Answered with its ModelInfo, or an
+ * error (a WeightsError's kind in the error's name: "WeightsError:corrupt");
+ * the model in use stays on an error.
+ */
+export interface LoadModelRequest {
+  type: "control";
+  kind: "load-model";
+  id: number;
+  bytes: ArrayBuffer;
+  file: string;
+  /** Refuse before decoding when the float32 tensors would take more (the page's memory budget, model-memory.ts). */
+  maxDecodedBytes: number;
+}
+
+/** Back to the model the site was built with; answered with its ModelInfo. */
+export interface SiteModelRequest {
+  type: "control";
+  kind: "site-model";
+  id: number;
+}
 
 /** Tests and benchmarks: what the backend holds (answered with a result: Inspection). */
 export interface InspectRequest {

@@ -23,12 +23,13 @@ import "@tensorflow/tfjs-backend-webgpu";
 import {getThreadsCount, setThreadsCount, setWasmPaths} from "@tensorflow/tfjs-backend-wasm";
 import {decodeWeights, imageFromBytes, resizeWithPadUint8, ResNet, type NamedTensors, type WeightsManifest} from "../lib/index.js";
 import {batchPolicyFor, isCpuBackend, selectBackend} from "./backend.js";
-import type {GalleryMeta, InitRequest, ModelInfo, PageMessage, ReadyMessage, RunRequest, WarmUpReport, WarmUpRequest, WorkerMessage} from "./contract.js";
+import type {GalleryMeta, InitRequest, LoadModelRequest, ModelInfo, SiteModelRequest, PageMessage, ReadyMessage, RunRequest, WarmUpReport, WarmUpRequest, WorkerMessage} from "./contract.js";
 import {compileCompute, LIBRARY, type WorkerNames} from "./scope.js";
 import {installKernelAbort, reportThreadsForWasm, yieldingReads} from "./tfjs-patches.js";
 import {retained, transferables} from "./transfer.js";
 import {chapterWarmUp, type WarmUpStep} from "./warm-up.js";
 import {WorkerSession} from "./worker-session.js";
+import {errorName, loadModelFile} from "./model-file.js";
 
 export type Post = (message: WorkerMessage, transfer?: Transferable[]) => void;
 
@@ -67,6 +68,8 @@ export class ComputeEngine {
   private warmUpJob: WarmUpJob | null = null;
   private warmUpController: AbortController | null = null;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The site's model, kept while the reader's is in use ("back to the handout's model" is instant). */
+  private site: {model: ResNet; weights: NamedTensors; info: ModelInfo} | null = null;
 
   constructor(private readonly post: Post, private readonly where: "worker" | "page") {}
 
@@ -87,6 +90,7 @@ export class ComputeEngine {
         return;
       case "control":
         if (message.kind === "warm-up") this.warmUp(message);
+        else if (message.kind === "load-model" || message.kind === "site-model") this.queue = this.queue.then(() => this.switchModel(message));
         else this.queue = this.queue.then(() => this.post({type: "result", id: message.id, value: this.inspect()}));
         return;
       case "cancel":
@@ -143,11 +147,42 @@ export class ComputeEngine {
       const notes: string[] = [];
       if (backend.name === "wasm" && !isolated) notes.push("one thread: the page is not cross-origin isolated, so WebAssembly cannot share memory between threads");
       const modelInfo: ModelInfo = {architecture: model.architecture.name, classCount: model.numClasses, sha256: manifest.source.sha256, file: manifest.source.file, origin: "site"};
+      this.site = {model, weights, info: modelInfo};
       const ready: ReadyMessage = {type: "ready", report: {backend, threads, isolated, batchSize: batchPolicy.size, notes, model: modelInfo}};
       this.post(ready);
     } catch (e) {
       const skipped = (e as {skipped?: {name: never; reason: string}[]}).skipped;
       this.post({type: "failed", message: e instanceof Error ? e.message : String(e), ...(skipped ? {skipped} : {})});
+    }
+  }
+
+  /**
+   * Swaps the model every later request computes with: the reader's file
+   * (read and built first: on any error the model in use stays) or the
+   * site's again. The caches of the old model's explanations go with it; a
+   * reader's model that is replaced is disposed, the site's is kept.
+   */
+  private async switchModel(request: LoadModelRequest | SiteModelRequest): Promise<void> {
+    const {id} = request;
+    if (!this.scope || !this.session || !this.site) {
+      this.post({type: "error", id, name: "Error", message: this.broken ?? "the compute engine is not initialized", cancelled: false});
+      return;
+    }
+    try {
+      const next = request.kind === "site-model"
+        ? this.site
+        : await loadModelFile(new Uint8Array(request.bytes), request.file, {
+            maxDecodedBytes: request.maxDecodedBytes,
+            batchPolicy: this.site.model.batchPolicy,
+            onProgress: (done, total, label) => this.post({type: "progress", id, done, total, label}),
+          });
+      const previous = this.scope.model;
+      this.session.useModel(next.model);
+      this.scope = {...this.scope, curves: this.session.curves, model: next.model, trainedWeights: next.weights};
+      if (previous !== this.site.model && previous !== next.model) previous.dispose();
+      this.post({type: "result", id, value: next.info});
+    } catch (e) {
+      this.post({type: "error", id, name: errorName(e), message: e instanceof Error ? e.message : String(e), cancelled: false});
     }
   }
 

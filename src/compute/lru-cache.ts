@@ -16,6 +16,11 @@ export class LruCache<V> {
   }
 
   /** The value under `key`, now the most recently used; undefined if absent. */
+  /** Forgets every entry. */
+  clear(): void {
+    this.entries.clear();
+  }
+
   get(key: string): V | undefined {
     if (!this.entries.has(key)) return undefined;
     const value = this.entries.get(key)!;

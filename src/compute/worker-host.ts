@@ -113,6 +113,18 @@ export class WorkerHost {
     return this.lastReport;
   }
 
+  /** The running engine computes with another model now: the report names it, and the listeners hear of it. */
+  modelChanged(model: ComputeReport["model"]): void {
+    if (!this.lastReport) return;
+    this.lastReport = {...this.lastReport, model};
+    const report = this.lastReport;
+    if (this.readyPromise) this.readyPromise = Promise.resolve(report);
+    for (const listener of this.listeners) listener(report);
+  }
+
+  /** Engines started so far: a new one (after a crash or a restart) has only the site's model. */
+  engines = 0;
+
   /** Ends the engine; the next `ready()` starts a new one. */
   restart(why: string): void {
     this.end(`restarted: ${why}`);
@@ -162,6 +174,7 @@ export class WorkerHost {
     }
     const {host, connection} = started;
     this.host = host;
+    this.engines++;
     const full: ComputeReport = {
       ...connection.report,
       where: host.where,

@@ -27,7 +27,8 @@ const PIXELS = 224 * 224 * 3;
 
 export class WorkerSession {
   readonly tf: typeof tfjs;
-  readonly model: ResNet;
+  /** The model the methods explain: the site's, or the reader's (useModel). */
+  model: ResNet;
   readonly gallery: GalleryMeta;
   /**
    * Whether occlusion recomputes only what each patch changes (the same
@@ -37,7 +38,7 @@ export class WorkerSession {
    */
   readonly incrementalOcclusion: boolean;
   /** Deletion and insertion curves on any substrate, cached (curve-cache.ts). */
-  readonly curves: MetricCurves;
+  curves: MetricCurves;
   private readonly pixels: Uint8Array;
   private readonly uploads = new Map<string, Uint8Array>();
   private readonly explanations = new LruCache<Timed<Explanation>>(CACHE_LIMIT);
@@ -103,6 +104,16 @@ export class WorkerSession {
     const result = retained({value, ms: performance.now() - t0, cached: false});
     this.explanations.set(key, result);
     return result;
+  }
+
+  /** Computes with `model` from now on: the caches of the previous model's results are emptied. */
+  useModel(model: ResNet): void {
+    this.model = model;
+    this.explanations.clear();
+    // Kept state built from the old model (the sanity checks' stage models) frees its tensors.
+    for (const value of this.kept.values()) (value as {release?: () => void} | null)?.release?.();
+    this.kept.clear();
+    this.curves = metricCurves(this);
   }
 
   /**

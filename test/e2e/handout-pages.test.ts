@@ -52,7 +52,8 @@ describe("method chapters", () => {
       for (const c of all) {
         expect(c.state, `${c.figure}: ${c.text}`).toBe("ready");
         expect(["webgpu", "webgl", "wasm", "cpu"]).toContain(c.backend);
-        expect(c.text).toMatch(/: \d+(\.\d)? (ms|s) · (webgpu|webgl|wasm|cpu)(, \d+ threads?)?(, main thread)?$/);
+        // Then the model it computed with (the handout's here): architecture, classes, short sha256.
+        expect(c.text).toMatch(/: \d+(\.\d)? (ms|s) · (webgpu|webgl|wasm|cpu)(, \d+ threads?)?(, main thread)? · model resnet18, 10 classes, sha256 [0-9a-f]{12}$/);
       }
       // The page writes its view into the address: a link reopens it.
       expect(new URL(page.url()).hash).toMatch(/image=ILSVRC2012_val_\d+\.JPEG/);
