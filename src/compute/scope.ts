@@ -25,7 +25,7 @@
 // parameter, before what its callers pass; it sees the figure's values in
 // `scope.uses` (not the other functions):
 //
-//   const buildStageModel = ({trainedWeights, lib: {ResNet18, randomizedStateDict}}, stage) => ...
+//   const buildStageModel = ({trainedWeights, lib: {ResNet, randomizedStateDict}}, stage) => ...
 //   ... uses: {buildStageModel}, and in the compute function: buildStageModel(3)
 //
 // The result moves its typed arrays to the page (no copy), except the arrays
