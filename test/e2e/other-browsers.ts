@@ -152,10 +152,23 @@ export type Job = [source: string, params: Record<string, unknown>];
 export async function waitInPage<T>(browser: ScriptedBrowser, fn: string, args: unknown[], {timeout = 600_000, what = "the page"} = {}): Promise<T> {
   const t0 = Date.now();
   for (;;) {
-    const value = await browser.call<T | null>(fn, ...args);
+    const value = await answered(browser.call<T | null>(fn, ...args), what);
     if (value !== null) return value;
     if (Date.now() - t0 > timeout) throw new Error(`timed out after ${timeout / 1000} s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** A poll of the page must answer within a minute: a script the browser never answers fails the test instead of hanging it. */
+async function answered<T>(call: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the browser did not answer a script within 60 s while waiting for ${what}`)), 60_000);
+  });
+  try {
+    return await Promise.race([call, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
