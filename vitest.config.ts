@@ -16,7 +16,9 @@ import {BaseSequencer, type TestSpecification} from "vitest/node";
 //  - unit: every other unit file, each in a fresh process as before (some
 //    stub globals, pick the cpu backend or mock modules).
 //  - e2e: the headless-browser files. One server for dist/ and one Chromium
-//    per worker are started once (test/e2e/global-setup.ts).
+//    per worker are started once (test/e2e/global-setup.ts). Among them the
+//    smoke tests in Firefox and WebKit (firefox.test.ts, webkit.test.ts),
+//    which start those browsers themselves and compare with that Chromium.
 //  - gpu: the software-GPU backends (WebGPU and WebGL on SwiftShader, with
 //    their own Chromium flags): minutes of shader compiling, so not in
 //    `npm test` but in `npm run test:gpu` (CI runs both).

@@ -145,7 +145,7 @@ export class ComputeEngine {
       this.scope = {worker: this.session, curves: this.session.curves, tf, model, trainedWeights: weights, lib: LIBRARY};
       const threads = backend.name === "wasm" ? getThreadsCount() : null;
       const notes: string[] = [];
-      if (backend.name === "wasm" && !isolated) notes.push("one thread: the page is not cross-origin isolated, so WebAssembly cannot share memory between threads");
+      if (backend.name === "wasm" && !isolated) notes.push(oneThreadReason());
       const modelInfo: ModelInfo = {architecture: model.architecture.name, classCount: model.numClasses, sha256: manifest.source.sha256, file: manifest.source.file, origin: "site"};
       this.site = {model, weights, info: modelInfo};
       const ready: ReadyMessage = {type: "ready", report: {backend, threads, isolated, batchSize: batchPolicy.size, notes, model: modelInfo}};
@@ -351,6 +351,19 @@ export function backendInspection(): {numTensors: number; numBytes: number; prog
   const backend = tf.backend() as unknown as {pipelineCache?: object; binaryCache?: object};
   const cache = backend.pipelineCache ?? backend.binaryCache;
   return {numTensors: memory.numTensors, numBytes: memory.numBytes, programs: cache ? Object.keys(cache).length : null, backend: tf.getBackend()};
+}
+
+/**
+ * Why WebAssembly has one thread, for the badge. Most browsers give
+ * SharedArrayBuffer to every cross-origin isolated page; WebKitGTK isolates
+ * the page (crossOriginIsolated is true) but still hides the constructor,
+ * and tfjs's threads need it.
+ */
+function oneThreadReason(): string {
+  if ((globalThis as {crossOriginIsolated?: boolean}).crossOriginIsolated === true) {
+    return "one thread: this browser gives no SharedArrayBuffer, even to this cross-origin isolated page, so WebAssembly cannot share memory between threads";
+  }
+  return "one thread: the page is not cross-origin isolated, so WebAssembly cannot share memory between threads";
 }
 
 function checked(response: Response, what: string): Response {
