@@ -316,7 +316,8 @@ export function browserSuite(name: string, {missing, install, start}: {missing: 
         expect(first.badge.where).toBe("worker");
         expect(threads).toBeGreaterThanOrEqual(1);
         expect(first.badge.summary).toContain(`backend: ${BACKEND} (${threads} thread${threads === 1 ? "" : "s"}, worker)`);
-        expect(first.text).toMatch(new RegExp(`· ${BACKEND}, ${threads} threads?$`));
+        // The caption ends with the backend and threads, then the model it computed with.
+        expect(first.text).toMatch(new RegExp(`· ${BACKEND}, ${threads} threads? · model [^·]+$`));
         // One thread where the page has more cores only with the reason in the badge; threads need isolation.
         if (threads === 1) expect(first.badge.notes.some((n) => n.startsWith("one thread: "))).toBe(true);
         else expect(first.crossOriginIsolated).toBe(true);
