@@ -8,7 +8,7 @@
 // announce their results politely, reduced motion turns transitions off, and
 // at 200% zoom (640 CSS pixels wide) no page scrolls sideways (screenshots in
 // test-artifacts/zoom-200-<page>.png, taken after the audit). Each page also
-// has one take-home toolbar per live figure, and the first figure's table is
+// has one take-home toolbar per figure (live or static), and the first figure's table is
 // open while axe runs.
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {createRequire} from "node:module";
