@@ -14,6 +14,7 @@ import type {FigureCurve, FigureMap, FigureRecord} from "../lib/figure-record.js
 import {coarseMap} from "../lib/figure-csv.js";
 import {summarizeCurve} from "../lib/curve-summary.js";
 import {summarizeRelevance} from "../lib/relevance-summary.js";
+import {rowColumns, type Cell, type FlatRow} from "../lib/figure-rows.js";
 
 const format = (v: number | null) => (v === null || !Number.isFinite(v) ? "–" : Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.001) ? v.toExponential(3) : v.toFixed(4));
 
@@ -89,5 +90,14 @@ export function recordTables(record: FigureRecord, {maxMaps = 6}: {maxMaps?: num
   const numbers = numberTable(record);
   if (numbers) wrap.append(numbers);
   if (!wrap.childElementCount) wrap.append(element("p", "This figure shows pictures only (no numbers): the PNG download keeps them.", {class: "figure-note"}));
+  return wrap;
+}
+
+/** A static figure's rows as one table (its first column as row headers), for "Show as table". */
+export function rowsTables(caption: string, rows: FlatRow[]): HTMLElement {
+  const wrap = element("div", undefined, {class: "take-home-tables", "data-testid": "figure-tables"});
+  const [first, ...rest] = rowColumns(rows);
+  const cell = (v: Cell | undefined) => (typeof v === "number" ? format(v) : v === null || v === undefined ? "–" : String(v));
+  if (first !== undefined) wrap.append(table(caption, [first, ...rest], rows.map((row) => ({head: cell(row[first]), cells: rest.map((c) => cell(row[c]))}))));
   return wrap;
 }

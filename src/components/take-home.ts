@@ -10,6 +10,8 @@
 // - "Copy link": the address of this view (its hash holds the settings,
 //   view-state.ts).
 // Everything comes from the result the figure shows: nothing is recomputed.
+// Figures drawn from fixed numbers (the build's statistics) bring their own
+// files instead of a record (static-take-home.ts): their rows as CSV and JSON.
 // The buttons are real buttons (keyboard, focus ring, names); they are
 // disabled until the figure has a result. The status line says what happened
 // (a polite live region).
@@ -33,6 +35,23 @@ export interface TakeHomeSource {
   model(): ModelInfo | null;
   photo(id: string): FigurePhoto | null;
   className(index: number): string;
+  /** A figure's own downloads; absent: the live figure's record (figureRecord). */
+  files?(): TakeHomeFiles | null;
+  /** The figure is a table already: no "Show as table". */
+  isTable?: boolean;
+}
+
+/** What the buttons download and show. */
+export interface TakeHomeFiles {
+  /** File name without extension. */
+  stem: string;
+  json: unknown;
+  csv(): string;
+  /** The SVG's title and description, the PNG's caption. */
+  caption: string[];
+  tables(): HTMLElement;
+  /** The JSON is a figure record that `npm run explain -- --from` reads. */
+  recomputable: boolean;
 }
 
 type Action = "png" | "svg" | "csv" | "json" | "table" | "link";
@@ -89,7 +108,14 @@ function fileStem(record: FigureRecord): string {
   return `${record.figure}${photo}`.replace(/[^A-Za-z0-9._-]+/g, "_");
 }
 
-/** Adds the toolbar to a live figure; returns it. */
+/** A live figure's downloads, from its record. */
+function recordFiles(source: TakeHomeSource): TakeHomeFiles | null {
+  const record = figureRecord(source);
+  if (!record) return null;
+  return {stem: fileStem(record), json: record, csv: () => recordToCsv(record), caption: captionLines(record), tables: () => recordTables(record), recomputable: true};
+}
+
+/** Adds the toolbar to a figure; returns it. */
 export function attachTakeHome(source: TakeHomeSource): HTMLElement {
   return new TakeHomeBar(source).element;
 }
@@ -143,6 +169,10 @@ class TakeHomeBar {
     return this.source.element.querySelector(".live-figure__body") ?? this.source.element;
   }
 
+  private files(): TakeHomeFiles | null {
+    return this.source.files ? this.source.files() : recordFiles(this.source);
+  }
+
   private say(text: string): void {
     this.status.textContent = text;
   }
@@ -154,29 +184,30 @@ class TakeHomeBar {
     const charts = figureCharts(this.body()).length;
     this.button("svg").hidden = charts === 0;
     this.button("png").hidden = charts === 0 && figureCanvases(this.body()).length === 0;
+    this.button("table").hidden = this.source.isTable === true;
     if (!this.tables.hidden) this.showTables();
   }
 
   private showTables(): void {
-    const record = figureRecord(this.source);
-    this.tables.replaceChildren(...(record ? [recordTables(record)] : []));
+    const files = this.files();
+    this.tables.replaceChildren(...(files ? [files.tables()] : []));
   }
 
   private async run(action: Action): Promise<void> {
-    const record = figureRecord(this.source);
-    if (!record) return;
-    const stem = fileStem(record);
+    const files = this.files();
+    if (!files) return;
+    const stem = files.stem;
     if (action === "json") {
-      saveBlob(new Blob([JSON.stringify(record)], {type: "application/json"}), `${stem}.json`);
-      this.say(`Saved ${stem}.json: recompute it with npm run explain -- --from ${stem}.json`);
+      saveBlob(new Blob([JSON.stringify(files.json)], {type: "application/json"}), `${stem}.json`);
+      this.say(`Saved ${stem}.json${files.recomputable ? `: recompute it with npm run explain -- --from ${stem}.json` : ""}`);
     } else if (action === "csv") {
-      saveBlob(new Blob([recordToCsv(record)], {type: "text/csv"}), `${stem}.csv`);
+      saveBlob(new Blob([files.csv()], {type: "text/csv"}), `${stem}.csv`);
       this.say(`Saved ${stem}.csv`);
     } else if (action === "png") {
-      saveBlob(await this.png(record), `${stem}.png`);
+      saveBlob(await this.png(files.caption), `${stem}.png`);
       this.say(`Saved ${stem}.png`);
     } else if (action === "svg") {
-      const lines = captionLines(record);
+      const lines = files.caption;
       saveBlob(new Blob([chartSvg(figureCharts(this.body()), {title: lines[0], describe: lines.slice(1).join("\n")})], {type: "image/svg+xml"}), `${stem}.svg`);
       this.say(`Saved ${stem}.svg`);
     } else if (action === "table") {
@@ -187,9 +218,9 @@ class TakeHomeBar {
   }
 
   /** The figure's pictures (maps, with their charts, key and caption), or its charts alone. */
-  private png(record: FigureRecord): Promise<Blob> {
+  private png(caption: string[]): Promise<Blob> {
     const body = this.body();
-    if (figureCanvases(body).length) return figurePng(body, captionLines(record));
+    if (figureCanvases(body).length) return figurePng(body, caption);
     const charts = figureCharts(body);
     const width = Math.max(...charts.map((svg) => svg.width.baseVal.value));
     const height = charts.reduce((h, svg, k) => h + svg.height.baseVal.value + (k ? GAP : 0), 0);

@@ -8,7 +8,7 @@
 // announce their results politely, reduced motion turns transitions off, and
 // at 200% zoom (640 CSS pixels wide) no page scrolls sideways (screenshots in
 // test-artifacts/zoom-200-<page>.png, taken after the audit). Each page also
-// has one take-home toolbar per live figure, and the first figure's table is
+// has one take-home toolbar per figure (live or static), and the first figure's table is
 // open while axe runs.
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
 import {createRequire} from "node:module";
@@ -99,8 +99,8 @@ describe("axe-core: WCAG 2.2 AA and best practice", () => {
       const t0 = Date.now();
       const {page, problems} = await open(`${path}#${QUICK_VIEW}`);
       await pageReady(page, path);
-      // Every live figure has its take-home toolbar (take-home.ts); the first one's table is open for the audit.
-      const {toolbars, figures} = await page.evaluate(() => ({toolbars: document.querySelectorAll('[data-testid="take-home"]').length, figures: document.querySelectorAll("figure.live-figure").length}));
+      // Every figure, live or drawn from the build's statistics, has its take-home toolbar (take-home.ts, static-take-home.ts); the first one's table is open for the audit.
+      const {toolbars, figures} = await page.evaluate(() => ({toolbars: document.querySelectorAll('[data-testid="take-home"]').length, figures: document.querySelectorAll("figure.live-figure, figure.static-figure").length}));
       expect(toolbars, `${path}: toolbars`).toBe(figures);
       if (toolbars) {
         await page.click('[data-testid="take-home"] [data-action="table"]');
