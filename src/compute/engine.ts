@@ -114,7 +114,7 @@ export class ComputeEngine {
       // (On the page's main thread the page's navigator is not ours to change: tfjs's own count.)
       else if (isolated && this.where === "worker") useWasmThreads(Math.max(1, request.threads));
       stage(`starting a backend${request.singleThread ? " (wasm on one thread)" : ""}`);
-      const backend = await selectBackend(request.preferBackend, {webgpu: request.pageHasWebGPU});
+      const backend = await selectBackend(request.preferBackend, {webgpu: request.pageHasWebGPU}, stage);
       stage(`${backend.name} started; loading the model`);
       const cpu = isCpuBackend(backend.name);
       this.gpu = !cpu;
