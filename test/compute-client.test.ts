@@ -48,8 +48,9 @@ function fakePageEngine(log: PageMessage[]): PageEngineStarter {
   };
 }
 
-function client(spawn: Partial<EngineSpawners>, search = ""): ComputeClient {
+function client(spawn: Partial<EngineSpawners>, search = "", startupTimeoutMs?: number): ComputeClient {
   return new ComputeClient({
+    ...(startupTimeoutMs === undefined ? {} : {startupTimeoutMs}),
     workerUrl: "compute-worker.js",
     files: {weightsJson: "w.json", weightsBin: "w.bin", galleryJson: "g.json", galleryBin: "g.bin", wasm: {"tfjs-backend-wasm.wasm": "a", "tfjs-backend-wasm-simd.wasm": "b", "tfjs-backend-wasm-threaded-simd.wasm": "c"}},
     search: new URLSearchParams(search),
@@ -278,6 +279,43 @@ describe("worker host fallbacks, in order", () => {
     const c = client({worker: () => worker, pageEngine: async () => ((pageAsked = true), fakePageEngine([]))});
     await expect(c.ready()).rejects.toMatchObject({name: "ComputeFailed", message: "could not load weights.bin: HTTP 404"});
     expect(pageAsked).toBe(false);
+  });
+
+  it("a worker that never answers init (threads that do not start): ended after the start-up time, started again on one thread, and the report says why", async () => {
+    // The first reports its script and one stage, then nothing (as Firefox's hung on tfjs's thread workers); the second starts.
+    const hung = new FakeWorker((w) => w.answer({type: "starting", stage: "starting a backend"}));
+    const {made, spawn} = workers();
+    let calls = 0;
+    const c = client({...spawn, worker: () => (calls++ === 0 ? hung : spawn.worker())}, "", 50);
+    const report = await c.ready();
+    expect(hung.terminated).toBe(true);
+    expect(hung.sent[0]).toMatchObject({type: "init"});
+    expect(hung.sent[0]).not.toHaveProperty("singleThread");
+    expect(made).toHaveLength(1);
+    expect(made[0].sent[0]).toMatchObject({type: "init", singleThread: true});
+    expect(report.where).toBe("worker");
+    const notes = report.notes.join(" | ");
+    expect(notes).toContain("one thread: WebAssembly's threads did not start in this browser (no answer within 0 s), so the worker was started again on one thread");
+    expect(notes).toContain("restarted: no answer within 0 s; last stage: starting a backend");
+    // A late answer of the ended worker is not taken for the new one's.
+    hung.answer(readyReport([], "cpu"));
+    expect(c.report?.backend.name).toBe("wasm");
+    // Later engines (after a crash) start on one thread too.
+    made[0].crash("out of memory");
+    await c.ready();
+    expect(made[1].sent[0]).toMatchObject({type: "init", singleThread: true});
+  });
+
+  it("a worker that does not answer on one thread either: the page engine, on one thread", async () => {
+    const log: PageMessage[] = [];
+    const made: FakeWorker[] = [];
+    const c = client({worker: () => made[made.push(new FakeWorker(() => undefined)) - 1], pageEngine: async () => fakePageEngine(log)}, "", 20);
+    const report = await c.ready();
+    expect(made).toHaveLength(2);
+    expect(made.every((w) => w.terminated)).toBe(true);
+    expect(report.where).toBe("page");
+    expect(log[0]).toMatchObject({type: "init", singleThread: true});
+    expect(report.notes.join(" ")).toContain("the worker did not start, even on one thread (no answer within 0 s; last stage: none (the worker's script had not run))");
   });
 
   it("a worker that starts: no fallback", async () => {

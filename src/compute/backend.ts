@@ -57,9 +57,10 @@ export class NoBackendError extends Error {
 /**
  * Tries the backends in order and returns the first one that works.
  * `prefer` (e.g. from `?backend=wasm` in the page URL) is tried first.
- * Throws NoBackendError (with every reason) if none works.
+ * Throws NoBackendError (with every reason) if none works. `onStage` hears
+ * each step (the worker host names the last one if a start never ends).
  */
-export async function selectBackend(prefer?: string | null, page: PageApis = {webgpu: true}): Promise<BackendInfo> {
+export async function selectBackend(prefer?: string | null, page: PageApis = {webgpu: true}, onStage: (stage: string) => void = () => undefined): Promise<BackendInfo> {
   const t0 = performance.now();
   const order = [...BACKEND_ORDER];
   if (prefer && (order as string[]).includes(prefer)) {
@@ -68,7 +69,7 @@ export async function selectBackend(prefer?: string | null, page: PageApis = {we
   }
   const skipped: BackendInfo["skipped"] = [];
   for (const name of order) {
-    const reason = await tryBackend(name, name === prefer, page);
+    const reason = await tryBackend(name, name === prefer, page, onStage);
     if (reason === null) return {name, skipped, ms: performance.now() - t0};
     skipped.push({name, reason});
   }
@@ -76,15 +77,17 @@ export async function selectBackend(prefer?: string | null, page: PageApis = {we
 }
 
 /** null if `name` works, otherwise why not. `allowSoftware`: use a software GPU too. */
-async function tryBackend(name: BackendName, allowSoftware: boolean, page: PageApis): Promise<string | null> {
+async function tryBackend(name: BackendName, allowSoftware: boolean, page: PageApis, onStage: (stage: string) => void): Promise<string | null> {
   const precheck = await unavailable(name, allowSoftware, page);
   if (precheck) return precheck;
+  onStage(`${name}: initializing (tf.setBackend)`);
   try {
     if (!(await tf.setBackend(name))) return `failed to initialize${name === "webgl" ? webglRefusal() : ""} (see the browser console for the cause)`;
     await tf.ready();
   } catch (e) {
     return `failed to initialize: ${message(e)}`;
   }
+  onStage(`${name}: a test computation`);
   try {
     return await checkArithmetic();
   } catch (e) {

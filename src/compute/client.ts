@@ -43,6 +43,8 @@ export interface ClientOptions {
   isolation: Promise<IsolationState>;
   /** How engines are started (unit tests pass fakes); real workers by default. */
   spawn?: Partial<EngineSpawners>;
+  /** How long an engine may take to start before it is restarted on one thread (worker-host.ts); unit tests shorten it. */
+  startupTimeoutMs?: number;
 }
 
 export interface RunOptions {
@@ -76,7 +78,7 @@ export class ComputeClient {
       {...options, threads: this.threads, cores: this.cores, abortFlag: this.abortFlag},
       {
         receive: (message) => {
-          if (message.type !== "ready" && message.type !== "failed") this.requests.receive(message);
+          if (message.type !== "ready" && message.type !== "failed" && message.type !== "starting") this.requests.receive(message);
         },
         stopped: (why) => this.failAll(why),
       },

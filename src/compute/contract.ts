@@ -106,6 +106,8 @@ export interface InitRequest {
   shapeUniforms: boolean;
   /** Int32Array on a SharedArrayBuffer (cross-origin isolated pages): [0] = id of a request to stop at once. */
   abortFlag: Int32Array | null;
+  /** wasm without its threaded module (one thread): set when an engine with threads did not start (worker-host.ts). */
+  singleThread?: boolean;
 }
 
 /** A function shipped by source: compiled in the worker, where it gets a WorkerScope (scope.ts). */
@@ -263,7 +265,13 @@ export interface ErrorMessage {
   cancelled: boolean;
 }
 
-export type WorkerMessage = ReadyMessage | FailedMessage | ProgressMessage | PartialMessage | ResultMessage | ErrorMessage;
+/** How far the engine's start has got (the worker host names the last one if the start never ends). */
+export interface StartingMessage {
+  type: "starting";
+  stage: string;
+}
+
+export type WorkerMessage = StartingMessage | ReadyMessage | FailedMessage | ProgressMessage | PartialMessage | ResultMessage | ErrorMessage;
 
 /** A compute function's second argument. */
 export interface ComputeContext {

@@ -108,12 +108,18 @@ export class ComputeEngine {
 
   private async init(request: InitRequest): Promise<void> {
     try {
+      const stage = (name: string) => this.post({type: "starting", stage: name});
+      stage("init received");
       setWasmPaths(request.files.wasm);
       const isolated = typeof SharedArrayBuffer !== "undefined" && (globalThis as {crossOriginIsolated?: boolean}).crossOriginIsolated === true;
+      // An engine with threads that never started (worker-host.ts): the module without threads, which starts no thread workers.
+      if (request.singleThread) tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
       // Threads need SharedArrayBuffer (cross-origin isolation); tfjs falls back to one thread without it.
       // (On the page's main thread the page's navigator is not ours to change: tfjs's own count.)
-      if (isolated && this.where === "worker") useWasmThreads(Math.max(1, request.threads));
-      const backend = await selectBackend(request.preferBackend, {webgpu: request.pageHasWebGPU});
+      else if (isolated && this.where === "worker") useWasmThreads(Math.max(1, request.threads));
+      stage(`starting a backend${request.singleThread ? " (wasm on one thread)" : ""}`);
+      const backend = await selectBackend(request.preferBackend, {webgpu: request.pageHasWebGPU}, stage);
+      stage(`${backend.name} started; loading the model`);
       const cpu = isCpuBackend(backend.name);
       this.gpu = !cpu;
       // CPU backends: reads return to the event loop (cancel messages get through),

@@ -12,6 +12,11 @@
 // - A worker that crashes (an uncaught error, out of memory) is ended and the
 //   client is told (`stopped`); the next `ready()` starts a new one. So does
 //   `restart(why)`, which the client calls to stop a runaway request.
+// - A worker that has not answered `init` within STARTUP_TIMEOUT_MS is ended
+//   and started again once with WebAssembly on one thread, without the
+//   threaded module and its thread workers (the start of those is what hung
+//   in Firefox, see README); the badge says why. If that one does not start
+//   either, the engine runs on the page (on one thread).
 import {IN_WORKER_UNAVAILABLE, type ComputeFiles, type ComputeReport, type PageMessage, type WorkerMessage} from "./contract.js";
 import type {IsolationState} from "./isolation.js";
 
@@ -42,6 +47,13 @@ export interface EngineSpawners {
   pageEngine(url: string): Promise<PageEngineStarter>;
 }
 
+/**
+ * How long an engine may take to answer `init` before it is restarted without
+ * threads: generous, as a loaded machine's first start (the model, the
+ * WebAssembly compile) takes seconds; a start that works never comes near it.
+ */
+export const STARTUP_TIMEOUT_MS = 30_000;
+
 export interface HostOptions {
   /** URL of the compute worker's bundle (src/_bundle/compute-worker.js). */
   workerUrl: string;
@@ -54,6 +66,8 @@ export interface HostOptions {
   cores: number | null;
   abortFlag: Int32Array | null;
   spawn?: Partial<EngineSpawners>;
+  /** STARTUP_TIMEOUT_MS unless a test says otherwise. */
+  startupTimeoutMs?: number;
 }
 
 export interface HostEvents {
@@ -82,6 +96,10 @@ export class WorkerHost {
   private readonly listeners = new Set<(report: ComputeReport) => void>();
   private lastReport: ComputeReport | null = null;
   private readonly spawn: EngineSpawners;
+  /** Set once an engine with threads did not start: every later engine gets one thread, and the badge says why. */
+  private singleThreadReason: string | null = null;
+  /** The last start-up stage the starting engine reported. */
+  private stage: string | null = null;
 
   constructor(private readonly options: HostOptions, private readonly events: HostEvents) {
     this.spawn = {worker: createModuleWorker, pageEngine: importPageEngine, ...options.spawn};
@@ -167,11 +185,12 @@ export class WorkerHost {
     const notes: string[] = [];
     const isolation = await this.options.isolation;
     if (isolation.note) notes.push(isolation.note);
-    let started = this.pageReason === null ? await this.startWorker() : null;
+    let started = this.pageReason === null ? await this.startWorkerWatched() : null;
     if (!started) {
       started = await this.startOnPage();
       notes.push(`computing on the page's main thread: ${this.pageReason}; the page may pause while it computes`);
     }
+    if (this.singleThreadReason) notes.push(this.singleThreadReason);
     const {host, connection} = started;
     this.host = host;
     this.engines++;
@@ -187,23 +206,53 @@ export class WorkerHost {
     return full;
   }
 
-  /** The engine in a module worker, or null (with `pageReason` set) where it must run on the page instead. */
+  /**
+   * startWorker, with the start-up watchdog: a worker that does not answer
+   * within the time is ended and started again on one thread; a second that
+   * does not either, and the engine runs on the page.
+   */
+  private async startWorkerWatched(): Promise<{host: Host; connection: Connection} | null> {
+    for (;;) {
+      try {
+        return await this.startWorker();
+      } catch (e) {
+        if ((e as Error).name !== "StartTimeout") throw e;
+        const seconds = Math.round(this.startupTimeoutMs / 1000);
+        if (this.singleThreadReason) {
+          this.pageReason = `the worker did not start, even on one thread (${(e as Error).message})`;
+          return null;
+        }
+        this.history.push(`restarted: ${(e as Error).message}`);
+        this.singleThreadReason = `one thread: WebAssembly's threads did not start in this browser (no answer within ${seconds} s), so the worker was started again on one thread`;
+      }
+    }
+  }
+
+  private get startupTimeoutMs(): number {
+    return this.options.startupTimeoutMs ?? STARTUP_TIMEOUT_MS;
+  }
+
+  /** The engine in a module worker, or null (with `pageReason` set) where it must run on the page instead; a StartTimeout error if it never answers. */
   private async startWorker(): Promise<{host: Host; connection: Connection} | null> {
     const worker = this.spawn.worker(this.options.workerUrl);
     if (worker instanceof Error) {
       this.pageReason = `no module worker here (${worker.message})`;
       return null;
     }
-    const host = workerHost(worker, (message) => this.handle(message), (why) => this.crashed(why));
+    // Messages of a worker ended by the watchdog are not this start's.
+    let current = true;
+    const host = workerHost(worker, (message) => current && this.handle(message), (why) => current && this.crashed(why));
     try {
-      const connection = await this.connect(host, null);
+      const connection = await this.withinStartupTime(this.connect(host, null));
       const gpu = connection.skipped ? gpuOnlyOnPage(connection.skipped) : null;
       if (!gpu) return {host, connection};
       host.terminate();
       this.pageReason = `${gpu} is not available in a worker in this browser`;
       return null;
     } catch (e) {
+      current = false;
       host.terminate();
+      if ((e as Error).name === "StartTimeout") throw e;
       // A browser that ignores {type: "module"} fails to parse the bundle in a classic worker.
       if ((e as Error).name === "ComputeFailed") throw e;
       this.pageReason = `the worker could not start (${(e as Error).message})`;
@@ -221,8 +270,23 @@ export class WorkerHost {
     return {host, connection: await this.connect(host, prefer)};
   }
 
+  /** `connecting`, or a StartTimeout error (naming the last stage reached) if it has not settled within the start-up time. */
+  private withinStartupTime(connecting: Promise<Connection>): Promise<Connection> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.connectWaiter = null;
+        const error = new Error(`no answer within ${Math.round(this.startupTimeoutMs / 1000)} s; last stage: ${this.stage ?? "none (the worker's script had not run)"}`);
+        error.name = "StartTimeout";
+        reject(error);
+      }, this.startupTimeoutMs);
+    });
+    return Promise.race([connecting, late]).finally(() => clearTimeout(timer));
+  }
+
   private connect(host: Host, preferBackend: string | null): Promise<Connection> {
     const {search} = this.options;
+    this.stage = null;
     return new Promise((resolve, reject) => {
       this.connectWaiter = {resolve, reject};
       host.post({
@@ -234,13 +298,15 @@ export class WorkerHost {
         batchSize: positiveInteger(search.get("batch")),
         shapeUniforms: search.get("shape-uniforms") !== "off",
         abortFlag: this.options.abortFlag,
+        ...(this.singleThreadReason ? {singleThread: true} : {}),
       });
     });
   }
 
   /** The engine's messages: its start-up answer here, everything else to the client. */
   private handle(message: WorkerMessage): void {
-    if (message.type === "ready") {
+    if (message.type === "starting") this.stage = message.stage;
+    else if (message.type === "ready") {
       const skipped = message.report.backend.skipped.map((s) => `${s.name}: ${s.reason}`).join("; ");
       this.connectWaiter?.resolve({report: message.report, skipped});
       this.connectWaiter = null;

@@ -19,4 +19,5 @@ if (inWorker) {
   const scope = self as unknown as {onmessage: ((e: MessageEvent<PageMessage>) => void) | null; postMessage(message: WorkerMessage, transfer?: Transferable[]): void};
   const engine = new ComputeEngine((message, transfer) => scope.postMessage(message, transfer ?? []), "worker");
   scope.onmessage = (e) => engine.handle(e.data);
+  scope.postMessage({type: "starting", stage: "the worker's script loaded"});
 }

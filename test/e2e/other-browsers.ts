@@ -175,38 +175,28 @@ async function answered<T>(call: Promise<T>, what: string): Promise<T> {
 /** The badge's backend once the compute service has started (or failed), else null. */
 const STARTED = `() => { const b = document.querySelector('[data-testid="backend-badge"]'); return b && b.dataset.backend !== "pending" ? b.dataset.backend : null; }`;
 
-/** How long a page's compute service may take to start before the page is loaded again (once). */
-const START_WITHIN_MS = 90_000;
+/**
+ * How long a page's compute service may take to start: its own start-up
+ * watchdog (30 s, src/compute/worker-host.ts) and a restart on one thread
+ * fit in it with room to spare on a loaded machine.
+ */
+const START_WITHIN_MS = 180_000;
 
 /**
  * Opens a chapter on the wasm backend and waits until its first figure is
- * ready (or failed). In Firefox the compute worker sometimes never reports
- * that it started (the badge stays "starting…", nothing computes; seen on a
- * heavily loaded machine, on any of the chapters, not yet understood): the
- * page is then loaded once more, and `retried` says so (the test logs it); a
- * second such start fails the test.
+ * ready (or failed). The page is loaded once: a compute worker whose threads
+ * do not start (seen in Firefox) is restarted on one thread by the page
+ * itself, and the badge's notes (which the test logs) say so.
  */
-export async function openChapter(browser: ScriptedBrowser, siteUrl: string, chapter: (typeof CHAPTERS)[number]): Promise<FirstFigure & {retried: boolean}> {
+export async function openChapter(browser: ScriptedBrowser, siteUrl: string, chapter: (typeof CHAPTERS)[number]): Promise<FirstFigure> {
   const url = `${siteUrl}/pages/${chapter.page}?backend=${BACKEND}#${VIEW}`;
-  let retried = false;
   await browser.goto(url);
   try {
     await waitInPage<string>(browser, STARTED, [], {timeout: START_WITHIN_MS, what: "the compute service"});
-  } catch {
-    retried = true;
-    await browser.goto(url);
-    try {
-      await waitInPage<string>(browser, STARTED, [], {timeout: START_WITHIN_MS, what: "the compute service"});
-    } catch (error) {
-      const state = await browser.call<string>(DESCRIBE_PAGE).catch((e: Error) => `(could not read the page: ${e.message})`);
-      throw new Error(`${chapter.page}: the compute service did not start, twice (${(error as Error).message}); the page: ${state}`);
-    }
-  }
-  try {
-    return {...(await waitInPage<FirstFigure>(browser, READ_FIRST_FIGURE, [chapter.figure], {what: `${chapter.page}: ${chapter.figure}`})), retried};
+    return await waitInPage<FirstFigure>(browser, READ_FIRST_FIGURE, [chapter.figure], {what: `${chapter.page}: ${chapter.figure}`});
   } catch (error) {
     const state = await browser.call<string>(DESCRIBE_PAGE).catch((e: Error) => `(could not read the page: ${e.message})`);
-    throw new Error(`${(error as Error).message}${retried ? ` (loaded twice: the compute service had not started within ${START_WITHIN_MS / 1000} s)` : ""}; the page: ${state}`);
+    throw new Error(`${chapter.page}: ${(error as Error).message}; the page: ${state}`);
   }
 }
 
@@ -304,7 +294,6 @@ export function browserSuite(name: string, {missing, install, start}: {missing: 
       it(`${chapter.page}: its first figure (${chapter.figure}) computes on ${BACKEND}; the badge names the backend and the threads`, async () => {
         const t0 = Date.now();
         const first = await openChapter(browser!, site!.url, chapter);
-        if (first.retried) console.warn(`${name}, ${chapter.page}: the compute service had not started within ${START_WITHIN_MS / 1000} s (badge "starting…"); loaded the page again`);
         console.log(`${name}, ${chapter.page}: ${chapter.figure} ${first.state} after ${((Date.now() - t0) / 1000).toFixed(1)} s: "${first.text}"; badge "${first.badge.summary}"${first.badge.notes.length ? `, notes: ${first.badge.notes.join(" | ")}` : ""}`);
         expect(first.errorMessages).toEqual([]);
         expect(first.state).toBe("ready");
