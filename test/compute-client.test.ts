@@ -11,7 +11,7 @@ import type {EngineSpawners, PageEngineStarter, WorkerLike} from "../src/compute
 
 const readyReport = (skipped: {name: "webgpu" | "webgl" | "wasm" | "cpu"; reason: string}[] = [], name: "webgpu" | "webgl" | "wasm" | "cpu" = "wasm"): WorkerMessage => ({
   type: "ready",
-  report: {backend: {name, skipped, ms: 1}, threads: 1, isolated: false, batchSize: 8, notes: [], model: {architecture: "resnet18", classCount: 10, sha256: "0".repeat(64), file: "test.pth", origin: "site"}},
+  report: {backend: {name, skipped, ms: 1}, threads: 1, isolated: false, batchSize: 8, notes: [], model: {architecture: "resnet18", classCount: 10, blocks: [2, 2, 2, 2], features: 512, sha256: "0".repeat(64), file: "test.pth", origin: "site"}},
 });
 
 /** A worker that answers init with `onInit` and records what it is sent; `answer` replies as the engine would. */

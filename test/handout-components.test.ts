@@ -49,10 +49,13 @@ describe("view state in the URL hash", () => {
     expect(parseHash("#metric=insertion&substrate=blur&baseline=gaussian&noise=20&samples=5&stage=3&sign=absolute&colormap=cividis&diverging=PuOr&opacity=40&clip=99")).toEqual({
       metric: "insertion", substrate: "blur", baseline: "gaussian", noise: 20, samples: 5, stage: 3, sign: "absolute", colormap: "cividis", diverging: "PuOr", opacity: 40, clip: 99,
     });
-    expect(parseHash("#metric=area&substrate=red&baseline=&sign=both&colormap=jet&diverging=rainbow&noise=-5&samples=0&stage=99&opacity=250&clip=12&target=42")).toEqual({
+    expect(parseHash("#metric=area&substrate=red&baseline=&sign=both&colormap=jet&diverging=rainbow&noise=-5&samples=0&stage=99&opacity=250&clip=12&target=-2")).toEqual({
       noise: RANGES.noise[0], samples: RANGES.samples[0], stage: RANGES.stage[1], opacity: 100, clip: RANGES.clip[0],
     });
     expect(parseHash("#M=256")).toEqual({M: 256});
+    // Any class of any head (a reader's model may have 1000): the class picker keeps the model's classes.
+    expect(parseHash("#target=420")).toEqual({target: 420});
+    expect(parseHash("#target=1.5")).toEqual({});
   });
 });
 

@@ -34,7 +34,7 @@ describe("loadModelFile", () => {
     for (const [file, bytes] of [["tiny.safetensors", writeSafetensors(weights)], ["tiny.pth", pthOf(weights)]] as const) {
       const steps: string[] = [];
       const {model, info} = await loadModelFile(fresh(bytes), file, {...options, onProgress: (_d, _t, label) => steps.push(label)});
-      expect(info).toEqual({architecture: TINY_BOTTLENECK.name, classCount: 6, sha256: crypto.createHash("sha256").update(bytes).digest("hex"), file, origin: "reader"});
+      expect(info).toEqual({architecture: TINY_BOTTLENECK.name, classCount: 6, blocks: [3, 4, 6, 3], features: TINY_BOTTLENECK.outChannels[3], sha256: crypto.createHash("sha256").update(bytes).digest("hex"), file, origin: "reader"});
       expect(model.numClasses).toBe(6);
       expect(steps.at(-1)).toBe("ready");
       model.dispose();

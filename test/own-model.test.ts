@@ -11,7 +11,7 @@ import {describeLoadError, ModelSwitcher, type ModelClient, type SwitcherDeps} f
 import type {ModelInfo} from "../src/compute/contract.js";
 
 const SHA = "ab".repeat(32);
-const SITE: ModelInfo = {architecture: "resnet18", classCount: 10, sha256: "cd".repeat(32), file: "resnet18-imagenette.pth", origin: "site"};
+const SITE: ModelInfo = {architecture: "resnet18", classCount: 10, blocks: [2, 2, 2, 2], features: 512, sha256: "cd".repeat(32), file: "resnet18-imagenette.pth", origin: "site"};
 
 describe("class names", () => {
   it("reads a JSON array of names, or of objects with a name", () => {
@@ -98,7 +98,7 @@ const file = (name: string, bytes: number | string) => Object.assign(new Blob([t
 
 describe("the control's state machine", () => {
   it("loads a model: loading with progress, then the reader's model in use, stored, the page told", async () => {
-    const info: ModelInfo = {architecture: "resnet50", classCount: 1000, sha256: SHA, file: "r50.safetensors", origin: "reader"};
+    const info: ModelInfo = {architecture: "resnet50", classCount: 1000, blocks: [3, 4, 6, 3], features: 2048, sha256: SHA, file: "r50.safetensors", origin: "reader"};
     const fake = fakeClient(info);
     const {d, changes, stored} = deps(fake.client);
     const switcher = new ModelSwitcher(d, null);
@@ -116,7 +116,7 @@ describe("the control's state machine", () => {
   });
 
   it("uses a names file chosen first; numbers the classes without one", async () => {
-    const info: ModelInfo = {architecture: "resnet18", classCount: 3, sha256: SHA, file: "m.pth", origin: "reader"};
+    const info: ModelInfo = {architecture: "resnet18", classCount: 3, blocks: [2, 2, 2, 2], features: 512, sha256: SHA, file: "m.pth", origin: "reader"};
     const withNames = deps(fakeClient(info).client);
     const a = new ModelSwitcher(withNames.d, null);
     await a.chooseNames(file("names.txt", "cat\ndog\nfox\n"));

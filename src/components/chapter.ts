@@ -19,7 +19,7 @@
 // Components never import the bundle themselves (only its types), so the
 // type check works before the bundle is built.
 import type * as Runtime from "./page-runtime.js";
-import type {ComputeContext, ComputeReport, GalleryMeta} from "../compute/contract.js";
+import type {ComputeContext, ComputeReport, GalleryMeta, ModelInfo} from "../compute/contract.js";
 import type {ComputeClient, RunOptions} from "../compute/client.js";
 import type {WorkerScope} from "../compute/scope.js";
 import {galleryIndex, photoPixels} from "./image-picker.js";
@@ -67,6 +67,8 @@ export interface Chapter {
   classLabel(index: number, probability?: number): string;
   /** "Use your own model" (model-control.ts), to show next to the photo picker. */
   modelControl(): HTMLElement;
+  /** The model the figures compute with (the reader's own once it has loaded), or null if no compute service starts. */
+  model(): Promise<ModelInfo | null>;
 }
 
 export async function startChapter(rt: RuntimeModule, gallery: GalleryMeta, pixels: Uint8Array): Promise<Chapter> {
@@ -126,6 +128,7 @@ export async function startChapter(rt: RuntimeModule, gallery: GalleryMeta, pixe
         },
         active,
       ),
+    model: () => client.activeModel().catch(() => null),
     classLabel(index, probability) {
       const name = gallery.classes[index]?.name ?? `class ${index}`;
       return probability === undefined ? name : `${name}, ${(100 * probability).toFixed(1)}%`;

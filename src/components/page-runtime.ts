@@ -21,7 +21,7 @@ import {ensureIsolation} from "../compute/isolation.js";
 export {HANDOUT_SETTINGS, isMethodName, METHOD_NAMES, METHODS, methodSetting, methodSteps} from "../lib/method-info.js";
 export {argmax, softmax} from "../lib/softmax.js";
 export {BASELINE_NAMES, isNoiseBaseline} from "../lib/baseline-names.js";
-export {RANDOMIZATION_STAGES} from "../lib/randomization-stages.js";
+export {RANDOMIZATION_STAGES, randomizationStages} from "../lib/randomization-stages.js";
 export {EVALUATION_METRIC_NAMES, EVALUATION_METRICS, methodMetricTable} from "../lib/ranking.js";
 export {spearman} from "../lib/statistics.js";
 export {datasetWords} from "../shared/dataset-words.js";

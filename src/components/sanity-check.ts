@@ -24,6 +24,8 @@ import {formatMs} from "./live.js";
 
 type RuntimeModule = typeof Runtime;
 export type MethodKey = Runtime.MethodName;
+/** The stages of the model that computes (rt.randomizationStages of its blocks): 11 for a ResNet-18, 19 for a ResNet-50. */
+type Stages = readonly Runtime.RandomizationStage[];
 
 /** Gradient methods first (< 1 s each on wasm), then the slow ones (IG ~16 s, occlusion ~9 s). */
 export const FAST_METHODS: MethodKey[] = ["grad", "grad_x_input", "grad_cam"];
@@ -103,6 +105,7 @@ function pending(text = "…"): HTMLElement {
 export interface MapsFigureOptions {
   rt: RuntimeModule;
   results: SanityResults;
+  stages: Stages;
   id: string;
   stage: number;
   photo: Uint8Array;
@@ -117,14 +120,14 @@ export interface MapsFigureOptions {
  * with the rank correlation under each map of the stage. Methods not
  * computed yet show "…".
  */
-export function mapsFigure({rt, results, id, stage, photo, photoLabel, classLabel, buildMs}: MapsFigureOptions): HTMLElement {
+export function mapsFigure({rt, results, stages: allStages, id, stage, photo, photoLabel, classLabel, buildMs}: MapsFigureOptions): HTMLElement {
   const root = document.createElement("div");
   root.className = "sanity-maps";
   root.dataset.testid = "sanity-maps";
   root.dataset.stage = String(stage);
   const stages = stage === 0 ? [0] : [0, stage];
   for (const s of stages) {
-    const info = rt.RANDOMIZATION_STAGES[s];
+    const info = allStages[s];
     const head = document.createElement("h3");
     head.className = "sanity-maps__head";
     if (s > 0 && buildMs !== undefined) head.dataset.buildMs = buildMs.toFixed(0);
@@ -171,11 +174,11 @@ export function mapsFigure({rt, results, id, stage, photo, photoLabel, classLabe
 }
 
 /** Spearman (|r|) versus stage, one line per method, only over the stages computed (gaps stay gaps). */
-export function spearmanChart(rt: RuntimeModule, results: SanityResults, id: string, {stage, width = 640, height = 300}: {stage: number; width?: number; height?: number}): HTMLElement {
-  const labels = rt.RANDOMIZATION_STAGES.map((s) => s.label);
+export function spearmanChart(rt: RuntimeModule, results: SanityResults, id: string, {stages, stage, width = 640, height = 300}: {stages: Stages; stage: number; width?: number; height?: number}): HTMLElement {
+  const labels = stages.map((s) => s.label);
   const rows: {method: MethodKey; label: string; stage: number; rho: number}[] = [];
   for (const method of SANITY_METHODS) {
-    for (const s of rt.RANDOMIZATION_STAGES) {
+    for (const s of stages) {
       const c = results.correlation(id, s.stage, method);
       // NaN (not computed, or undefined for a constant map) breaks the line: Plot leaves a gap.
       rows.push({method, label: rt.METHODS[method].label, stage: s.stage, rho: c ? c.abs : NaN});
@@ -210,9 +213,9 @@ export function spearmanChart(rt: RuntimeModule, results: SanityResults, id: str
 }
 
 /** Every number behind the chart: rows = methods, columns = stages; "·" = not computed yet. */
-export function spearmanTable(rt: RuntimeModule, results: SanityResults, id: string, {stage}: {stage: number}): HTMLElement {
+export function spearmanTable(rt: RuntimeModule, results: SanityResults, id: string, {stages, stage}: {stages: Stages; stage: number}): HTMLElement {
   const {table, head, body} = crossTable("spearman-table", "spearman-table", "method \\ stage");
-  for (const s of rt.RANDOMIZATION_STAGES) {
+  for (const s of stages) {
     const th = headerCell(String(s.stage), s.label);
     if (s.stage === stage) th.className = "spearman-table__current";
     head.append(th);
@@ -220,7 +223,7 @@ export function spearmanTable(rt: RuntimeModule, results: SanityResults, id: str
   for (const m of SANITY_METHODS) {
     const row = body.insertRow();
     row.append(headerCell(rt.METHODS[m].label));
-    for (const s of rt.RANDOMIZATION_STAGES) {
+    for (const s of stages) {
       const td = row.insertCell();
       td.dataset.method = m;
       td.dataset.stage = String(s.stage);
@@ -238,4 +241,26 @@ export function spearmanTable(rt: RuntimeModule, results: SanityResults, id: str
     }
   }
   return table;
+}
+
+/**
+ * The stages and what each re-initializes, one column per stage (a
+ * ResNet-152's 53 scroll sideways: the wrapper is focusable, so the keyboard
+ * scrolls it too).
+ */
+export function stagesTable(stages: Stages): HTMLElement {
+  const {table, head, body} = crossTable("stages-table", "stages-table", "stage");
+  const row = body.insertRow();
+  row.append(headerCell("re-initialized up to"));
+  for (const s of stages) {
+    head.append(headerCell(String(s.stage)));
+    row.insertCell().textContent = s.stage === 0 ? "nothing (trained)" : s.stage === stages.length - 1 ? `${s.label}: all` : s.label;
+  }
+  const wrap = document.createElement("div");
+  wrap.className = "stages-table-wrap";
+  wrap.tabIndex = 0;
+  wrap.setAttribute("role", "region");
+  wrap.setAttribute("aria-label", "the stages of the randomization");
+  wrap.append(table);
+  return wrap;
 }

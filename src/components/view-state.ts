@@ -88,8 +88,12 @@ const text = (fallback: string, pattern = /^[\w.\-]{0,200}$/): KeySpec<string> =
   format: (v) => v,
 });
 
-/** Ranges of the handout's sliders (also used by the pages' inputs). */
-export const RANGES = {S: [2, 32], M: [2, 256], D: [3, 100], noise: [0, 50], samples: [1, 50], stage: [0, 10], clip: [90, 100], subsets: [10, 200], subsetSize: [16, 8192], perturbations: [1, 20], radius: [0, 25]} as const;
+/**
+ * Ranges of the handout's sliders (also used by the pages' inputs). `stage`
+ * spans the deepest torchvision ResNet's (a ResNet-152: 50 blocks, stages
+ * 0 to 52); the sanity-check slider stops at its model's last stage.
+ */
+export const RANGES = {S: [2, 32], M: [2, 256], D: [3, 100], noise: [0, 50], samples: [1, 50], stage: [0, 52], clip: [90, 100], subsets: [10, 200], subsetSize: [16, 8192], perturbations: [1, 20], radius: [0, 25]} as const;
 
 export const METHOD_KEYS = ["occlusion", "grad", "grad_x_input", "integrated_gradients", "grad_cam"] as const;
 export const METRIC_KEYS = ["deletion", "insertion"] as const;
@@ -122,7 +126,8 @@ const SPECS: {[K in ViewKey]: KeySpec<ViewState[K]>} = {
     format: (v) => v.join(","),
   },
   // A class index is not a quantity: out of range means "not a class", not the nearest class.
-  target: {default: -1, parse: (raw) => (/^-?\d+$/.test(raw) && Number(raw) >= -1 && Number(raw) <= 9 ? Number(raw) : undefined), format: String},
+  // Any head size (a reader's model may have 1000 classes); the class picker keeps the model's.
+  target: {default: -1, parse: (raw) => (/^-?\d{1,6}$/.test(raw) && Number(raw) >= -1 ? Number(raw) : undefined), format: String},
   metric: choice(METRIC_KEYS, "deletion"),
   substrate: choice(SUBSTRATE_KEYS, "black"),
   baseline: choice(BASELINE_KEYS, "black"),

@@ -165,6 +165,17 @@ export class ComputeClient {
     return this.engine.ready();
   }
 
+  /**
+   * The model the figures compute with, once the engine has started and
+   * loaded the reader's stored model if there is one (the site's model if
+   * that load failed).
+   */
+  async activeModel(): Promise<ModelInfo> {
+    await this.ready();
+    await this.ensureModel();
+    return (this.report ?? (await this.ready())).model;
+  }
+
   /** Called with each new report (a restarted worker, a fallback). */
   onReport(listener: (report: ComputeReport) => void): void {
     this.engine.onReport(listener);

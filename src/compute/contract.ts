@@ -70,6 +70,10 @@ export interface ModelInfo {
   architecture: string;
   /** Number of classes of the model's head (logits). */
   classCount: number;
+  /** Blocks per stage ([2, 2, 2, 2] for a ResNet-18): the sanity checks' layer groups. */
+  blocks: number[];
+  /** Feature maps of the last stage, the inputs of fc (512 for a ResNet-18, 2048 for a ResNet-50). */
+  features: number;
   /** sha256 (hex) of the checkpoint the weights came from. */
   sha256: string;
   /** The checkpoint's file name. */

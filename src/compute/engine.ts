@@ -29,7 +29,7 @@ import {installKernelAbort, reportThreadsForWasm, yieldingReads} from "./tfjs-pa
 import {retained, transferables} from "./transfer.js";
 import {chapterWarmUp, type WarmUpStep} from "./warm-up.js";
 import {WorkerSession} from "./worker-session.js";
-import {errorName, loadModelFile} from "./model-file.js";
+import {describeResNet, errorName, loadModelFile} from "./model-file.js";
 
 export type Post = (message: WorkerMessage, transfer?: Transferable[]) => void;
 
@@ -152,7 +152,7 @@ export class ComputeEngine {
       const threads = backend.name === "wasm" ? getThreadsCount() : null;
       const notes: string[] = [];
       if (backend.name === "wasm" && !isolated) notes.push(oneThreadReason());
-      const modelInfo: ModelInfo = {architecture: model.architecture.name, classCount: model.numClasses, sha256: manifest.source.sha256, file: manifest.source.file, origin: "site"};
+      const modelInfo = describeResNet(model, manifest.source, "site");
       this.site = {model, weights, info: modelInfo};
       const ready: ReadyMessage = {type: "ready", report: {backend, threads, isolated, batchSize: batchPolicy.size, notes, model: modelInfo}};
       this.post(ready);

@@ -40,7 +40,13 @@ export async function loadModelFile(bytes: Uint8Array<ArrayBuffer>, file: string
   await breathe();
   const model = new ResNet(weights, {batchPolicy});
   onProgress?.(3, 3, "ready");
-  return {model, weights, info: {architecture: model.architecture.name, classCount: model.numClasses, sha256, file, origin: "reader"}};
+  return {model, weights, info: describeResNet(model, {sha256, file}, "reader")};
+}
+
+/** The ModelInfo of a built model: its architecture from the weights, its checkpoint, and whose it is. */
+export function describeResNet(model: ResNet, source: {sha256: string; file: string}, origin: ModelInfo["origin"]): ModelInfo {
+  const {name, blocks, outChannels} = model.architecture;
+  return {architecture: name, classCount: model.numClasses, blocks: [...blocks], features: outChannels[outChannels.length - 1], sha256: source.sha256, file: source.file, origin};
 }
 
 /** The error's name as the page receives it: "WeightsError:<kind>", so the page can word it without parsing messages. */

@@ -8,7 +8,10 @@
 // handout's model" restores the site's model, its names and its numbers.
 // The model file is the site's own checkpoint (../shared/models), so the
 // numbers are the site's and only the names and the provenance tell the
-// two apart. Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
+// two apart. A second test gives the sanity-check chapter a tiny seeded
+// ResNet-50-style model (Bottleneck [3, 4, 6, 3]): its cascade has the 19
+// stages of that depth, and the last one computes. Needs dist/
+// (`npm run build`) and Chromium (see helpers.ts).
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -16,8 +19,9 @@ import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
 import {closeSharedSite, openSharedSite, requireDist, settled, type SiteUnderTest, watchProblems} from "./helpers.js";
-import {captions, QUICK_VIEW, waitForFigures} from "./handout-helpers.js";
+import {captions, QUICK_VIEW, setRange, waitForFigures} from "./handout-helpers.js";
 import {SHARED} from "../helpers/fixtures.js";
+import {pthOf, TINY_BOTTLENECK, tinyStateDict} from "../helpers/tiny-resnet.js";
 
 const MODEL = path.join(SHARED, "models/resnet18-imagenette.pth");
 const NAMES = Array.from({length: 10}, (_, i) => `mine ${i}`);
@@ -37,6 +41,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(tmp, "names.txt"), NAMES.join("\n") + "\n");
   // Cut short: the zip's central directory is gone (WeightsError "corrupt").
   fs.writeFileSync(path.join(tmp, "truncated.pth"), bytes.subarray(0, 1 << 20));
+  fs.writeFileSync(path.join(tmp, "tiny-resnet50.pth"), pthOf(tinyStateDict(TINY_BOTTLENECK)));
   ({site, browser} = await openSharedSite());
   context = await browser.newContext({viewport: {width: 1200, height: 900}});
 });
@@ -123,6 +128,41 @@ describe("your own model", () => {
     expect(await page.isHidden('[data-testid="model-reset"]')).toBe(true);
     expect(problems).toEqual([]);
     console.log(`own model e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await page.close();
+  });
+
+  it("sanity checks: a ResNet-50-style model has 19 stages (0 to 18), and its last one computes", async () => {
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    const t0 = Date.now();
+    await page.goto(`${site.url}/pages/sanity-checks?backend=wasm#stage=3`, {waitUntil: "load"});
+    await settled(page);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="stages-table"] thead th').length > 1, null, {timeout: 120_000});
+    // The handout's ResNet-18: stages 0..10 (and the corner cell).
+    expect(await page.$$eval('[data-testid="stages-table"] thead th', (ths) => ths.length)).toBe(12);
+    await Promise.all([page.waitForEvent("load", {timeout: 120_000}), page.setInputFiles('[data-testid="model-file-input"]', path.join(tmp, "tiny-resnet50.pth"))]);
+    await settled(page);
+    await page.waitForFunction(() => document.querySelector('[data-testid="backend-badge"]')?.getAttribute("data-model-origin") === "reader", null, {timeout: 120_000});
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="stages-table"] thead th').length > 1, null, {timeout: 120_000});
+    const heads = await page.$$eval('[data-testid="stages-table"] thead th', (ths) => ths.map((th) => th.textContent));
+    expect(heads).toEqual(["stage", ...Array.from({length: 19}, (_, i) => String(i))]);
+    const cells = await page.$$eval('[data-testid="stages-table"] tbody td', (tds) => tds.map((td) => td.textContent));
+    expect(cells[1]).toBe("fc");
+    expect(cells[2]).toBe("layer4.2");
+    expect(cells[18]).toBe("conv1/bn1: all");
+    const max = await page.$eval('form input[type="range"]', (el) => (el as HTMLInputElement).max);
+    expect(max).toBe("18");
+    // The last stage re-initializes every weight, down to layer1.0 and the stem.
+    await setRange(page, "stage", 18);
+    await page.waitForFunction(() => ["grad", "grad_x_input", "grad_cam"].every((m) => document.querySelector(`[data-testid="sanity-map"][data-method="${m}"][data-stage="18"][data-ready="true"]`)), null, {timeout: 300_000});
+    expect(await page.textContent('[data-testid="stage-description"]')).toContain("every weight random");
+    expect(await page.textContent('[data-testid="stage-description"]')).toContain("layer1.0");
+    // Back to the handout's model for whoever uses this context next.
+    await Promise.all([page.waitForEvent("load", {timeout: 120_000}), page.click('[data-testid="model-reset"]')]);
+    await settled(page);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="stages-table"] thead th').length === 12, null, {timeout: 120_000});
+    expect(problems).toEqual([]);
+    console.log(`own model, sanity checks e2e: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await page.close();
   });
 });
