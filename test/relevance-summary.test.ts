@@ -45,6 +45,21 @@ describe("summarizeRelevance", () => {
     expect(s.share).toBeCloseTo((25 + 20 * 0.01) / total, 6); // the top 45: the blob and 20 faint pixels
   });
 
+  it("names an object that fills one side by that side, and two spots by both places", () => {
+    // A tall band down the left third, its values varying over it like a
+    // real map's (the top pixels are spread from top to bottom): its centre
+    // of mass is the left side, not a corner.
+    const band = new Float32Array(SIZE * SIZE);
+    for (let y = 0; y < SIZE; y++) for (let x = 0; x < 9; x++) band[y * SIZE + x] = 1 + ((x * 7 + y * 13) % 10) / 100;
+    expect(summarizeRelevance(band, SIZE).region).toBe("left side");
+    // Two equal spots, upper left and right side: their centre of mass is in the empty centre.
+    const two = blob(1, 6, 1, 6);
+    for (let y = 12; y < 17; y++) for (let x = 24; x < 29; x++) two[y * SIZE + x] = 0.9;
+    const s = summarizeRelevance(two, SIZE);
+    expect(s.region).toBe("upper left and the right side");
+    expect(s.text).toContain("concentrates in the upper left and the right side of the photo");
+  });
+
   it("tells a negative map and a mixed one", () => {
     expect(summarizeRelevance(blob(10, 20, 10, 20, -1), SIZE).sign).toBe("negative");
     const mixed = blob(0, 10, 20, 30, 1);

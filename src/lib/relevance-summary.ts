@@ -6,7 +6,7 @@
 // learns what the figure shows.
 
 export interface RelevanceSummary {
-  /** The part of the photo: "upper left", "top centre", "centre", "right side", ... */
+  /** The part of the photo: "upper left", "top centre", "centre", "right side", ...; two parts when the relevance is split ("upper left and the right side"). */
   region: string;
   /** Share of the total |relevance| held by the top `topFraction` of pixels, in [0, 1]. */
   share: number;
@@ -29,6 +29,30 @@ export function regionName(x: number, y: number): string {
   if (row === 1) return `${COLUMNS[column]} side`;
   if (column === 1) return `${row === 0 ? "top" : "bottom"} centre`;
   return `${ROWS[row]} ${COLUMNS[column]}`;
+}
+
+/** Which of the nine parts (row-major, 0 = upper left) holds (x, y). */
+function partOf(x: number, y: number): number {
+  return 3 * Math.min(2, Math.max(0, Math.floor(y * 3))) + Math.min(2, Math.max(0, Math.floor(x * 3)));
+}
+
+/** The part's name (partOf's numbering). */
+function partName(part: number): string {
+  return regionName((part % 3 + 0.5) / 3, (Math.floor(part / 3) + 0.5) / 3);
+}
+
+/**
+ * Where the top pixels are: the part of their centre of mass (an object that
+ * fills one side of the photo is named by that side, not by one of its
+ * corners). When that part itself holds under a quarter of them, the centre
+ * of mass lies between places (two spots, on the left and on the right, have
+ * theirs in the empty centre): the two parts that hold the most are named instead.
+ */
+function placeName(x: number, y: number, parts: Float64Array, held: number): string {
+  const centre = partOf(x, y);
+  if (parts[centre] >= held / 4) return regionName(x, y);
+  const [first, second] = [...parts.keys()].sort((a, b) => parts[b] - parts[a] || a - b);
+  return `${partName(first)} and the ${partName(second)}`;
 }
 
 /**
@@ -56,13 +80,18 @@ export function summarizeRelevance(relevance: ArrayLike<number>, size: number, {
   const threshold = Float64Array.from(abs).sort()[n - count];
   let ties = count - abs.reduce((k, v) => k + (v > threshold ? 1 : 0), 0);
   let held = 0, sx = 0, sy = 0;
+  // What the top pixels hold in each of the nine parts (3 x 3) of the photo.
+  const parts = new Float64Array(9);
   for (let p = 0; p < n; p++) {
     if (abs[p] < threshold || (abs[p] === threshold && ties-- <= 0)) continue;
+    const x = (p % size) + 0.5;
+    const y = Math.floor(p / size) + 0.5;
     held += abs[p];
-    sx += abs[p] * ((p % size) + 0.5);
-    sy += abs[p] * (Math.floor(p / size) + 0.5);
+    sx += abs[p] * x;
+    sy += abs[p] * y;
+    parts[partOf(x / size, y / size)] += abs[p];
   }
-  const region = held > 0 ? regionName(sx / held / size, sy / held / size) : "centre";
+  const region = held > 0 ? placeName(sx / held / size, sy / held / size, parts, held) : "centre";
   const share = held / total;
   const negativeShare = negative / total;
   const sign = negativeShare < 0.1 ? "positive" : negativeShare > 0.9 ? "negative" : "mixed";
