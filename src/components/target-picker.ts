@@ -10,7 +10,7 @@
 // Test hook: [data-testid="target-picker"] (its <select> holds the value).
 import type {GalleryMeta} from "../compute/contract.js";
 import {applyStoredClassNames} from "./model-storage.js";
-import {persist} from "./view-state.js";
+import {persist, setView, viewState} from "./view-state.js";
 
 export interface TargetPicker extends HTMLElement {
   /** -1 (the predicted class) or a class index of the model in use. */
@@ -48,5 +48,9 @@ export function targetPicker(gallery: GalleryMeta, {label = "explain the class"}
       select.value = String(Number.isInteger(n) && n >= 0 && n < gallery.classes.length ? n : -1);
     },
   });
-  return persist(form, "target");
+  persist(form, "target");
+  // A class the model does not have (an address from a model with more
+  // classes, or typed by hand) is "the predicted class", in the address too.
+  if (form.value !== viewState().target) setView({target: form.value});
+  return form;
 }
