@@ -19,7 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import type {Browser, Page} from "playwright-core";
+import type {Browser, FileChooser, Page} from "playwright-core";
 import {closeSharedSite, openPage, openSharedSite, type SiteUnderTest} from "./helpers.js";
 import {canvasDigest, QUICK_VIEW, waitForFigures} from "./handout-helpers.js";
 import {pattern} from "../helpers/upload-files.js";
@@ -67,6 +67,21 @@ function expectVisible(focus: Focus): void {
   expect(outlined || focus.boxShadow !== "none", `focus indicator on ${focus.what}: outline ${focus.outline}, box-shadow ${focus.boxShadow}`).toBe(true);
 }
 
+/**
+ * The file choosers the page opened, in order. Listened to from the start,
+ * so that Playwright intercepts choosers before the first key is pressed
+ * (a listener added with the key press may miss a chooser that opens at once).
+ */
+const choosers: FileChooser[] = [];
+
+/** Presses `key` and returns the file chooser it opens. */
+async function chooserAfter(key: string): Promise<FileChooser> {
+  const before = choosers.length;
+  await page.keyboard.press(key);
+  await expect.poll(() => choosers.length, {timeout: 30_000, message: `${key} opens a file chooser`}).toBeGreaterThan(before);
+  return choosers[before];
+}
+
 /** The gradient-norm figure's parameters once it is ready again. */
 async function figureParams(): Promise<Record<string, unknown>> {
   return page.$eval(FIGURE, (c) => JSON.parse(c.getAttribute("data-params") ?? "{}"));
@@ -77,6 +92,7 @@ beforeAll(async () => {
   png = path.join(os.tmpdir(), `keyboard-photo-${process.pid}.png`);
   await sharp(pattern(96, 64), {raw: {width: 96, height: 64, channels: 3}}).png().toFile(png);
   ({page, problems} = await openPage(browser, `${site.url}/pages/gradient-norm?backend=wasm#${QUICK_VIEW}&target=-1&sign=signed&diverging=RdBu&colormap=magma`));
+  page.on("filechooser", (chooser) => choosers.push(chooser));
   await waitForFigures(page, {timeout: 240_000});
 }, 300_000);
 
@@ -87,7 +103,7 @@ describe("the keyboard alone", () => {
     // The first Tab stop is the skip link; the upload comes before the photo strip.
     const focus = await tabTo('[data-testid="image-upload-input"]');
     expectVisible(focus);
-    const [chooser] = await Promise.all([page.waitForEvent("filechooser", {timeout: 30_000}), page.keyboard.press("Enter")]);
+    const chooser = await chooserAfter("Enter");
     await chooser.setFiles(png);
     await page.waitForFunction(() => document.querySelector('[data-testid="image-upload-message"]')?.getAttribute("data-state") === "ok", null, {timeout: 120_000});
     const id = await page.$eval('[data-testid="image-picker"]', (el) => el.getAttribute("data-value") ?? "");
@@ -124,7 +140,7 @@ describe("the keyboard alone", () => {
   it("opens the own model's file chooser with Space", async () => {
     const focus = await tabTo('[data-testid="model-file-input"]');
     expectVisible(focus);
-    const [chooser] = await Promise.all([page.waitForEvent("filechooser", {timeout: 30_000}), page.keyboard.press("Space")]);
+    const chooser = await chooserAfter("Space");
     expect(chooser.isMultiple()).toBe(false);
     // No file given: the model in use stays.
     expect(await page.$eval('[data-testid="model-control"]', (el) => el.getAttribute("data-state"))).toBe("site");
@@ -168,6 +184,8 @@ describe("the keyboard alone", () => {
     expectVisible(focus);
     await page.keyboard.press("Space");
     await page.waitForFunction(() => document.querySelector('[data-testid="figure-caption"][data-figure="gradient-smoothgrad"]')?.getAttribute("data-state") !== "waiting", null, {timeout: 10_000});
+    // The button is gone; the focus stays on its figure instead of going back to the top of the page.
+    expect(await page.evaluate(() => !!document.activeElement?.querySelector('[data-testid="figure-caption"][data-figure="gradient-smoothgrad"]'))).toBe(true);
     const [smooth] = await waitForFigures(page, {figure: "gradient-smoothgrad", timeout: 240_000});
     expect(smooth.state).toBe("ready");
   }, 300_000);
