@@ -185,8 +185,28 @@ function thumbStrip(parts: PickerParts, gallery: GalleryMeta, pixels: Uint8Array
   gallery.images.forEach((image, i) => {
     if (!image.uploaded) add(i);
   });
+  element.addEventListener("keydown", (e) => moveFocus(element, e));
   parts.root.append(element);
   return {thumbs, add};
+}
+
+/**
+ * The strip is a listbox: one Tab stop (the chosen photo's thumbnail, see
+ * showPhoto), the arrow keys, Home and End move among the thumbnails, and
+ * Enter or Space chooses the one with the focus (it is a button). Moving
+ * does not choose, so that passing over photos computes nothing.
+ */
+function moveFocus(strip: HTMLElement, e: KeyboardEvent): void {
+  const buttons = [...strip.querySelectorAll<HTMLButtonElement>("button")];
+  const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+  if (at < 0 || e.altKey || e.ctrlKey || e.metaKey) return;
+  const to = {ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: buttons.length - 1}[e.key];
+  if (to === undefined) return;
+  e.preventDefault();
+  const next = buttons[Math.max(0, Math.min(buttons.length - 1, to))];
+  for (const b of buttons) b.tabIndex = b === next ? 0 : -1;
+  next.focus();
+  next.scrollIntoView({block: "nearest", inline: "nearest"});
 }
 
 /** Menu entry and thumbnail of the current upload (the last gallery entry), after an upload or a "forget". */
@@ -226,6 +246,7 @@ function showPhoto({root, select, current, info}: PickerParts, gallery: GalleryM
   thumbs.forEach((t, k) => {
     t.classList.toggle("image-picker__thumb--selected", k === i);
     t.setAttribute("aria-selected", String(k === i));
+    t.tabIndex = k === i ? 0 : -1; // the strip's one Tab stop: the chosen photo (moveFocus)
   });
   return image.id;
 }

@@ -239,7 +239,13 @@ export class LiveFigure<P, R> {
       const placeholder = document.createElement("div");
       placeholder.className = "live-figure__placeholder";
       placeholder.textContent = "computing…";
+      // The button goes: a keyboard's focus stays on the figure, not lost to the page's top.
+      const focused = document.activeElement === button;
       this.body.replaceChildren(placeholder);
+      if (focused) {
+        this.element.tabIndex = -1;
+        this.element.focus({preventScroll: true});
+      }
       this.setState("running");
       this.showStatus(this.options.working?.(params) ?? "computing…", 0, 0);
       void this.run(params, generation, key, computeKey);

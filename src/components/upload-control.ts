@@ -21,6 +21,14 @@ export function uploadControl(classCount: number) {
   input.type = "file";
   input.accept = "image/*";
   input.dataset.testid = "image-upload-input";
+  // Chromium opens a file input's chooser on Enter only when the input itself
+  // is visible; this one is invisible over its label, which looks like a
+  // button: Enter must open it as Space does.
+  input.addEventListener("keydown", (e) => {
+    if (e.key !== "Enter" || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    e.preventDefault();
+    input.click();
+  });
   pick.append(input, "Use your own photo…");
   const hint = document.createElement("span");
   hint.className = "image-picker__upload-hint";
