@@ -20,32 +20,11 @@ import os from "node:os";
 import path from "node:path";
 import {parseArgs} from "node:util";
 import {DIST, launchBrowser, serveDist} from "../test/e2e/helpers.js";
-import type {NamedTensors} from "../src/lib/pth.js";
-import {resnetShapes, standardArchitecture} from "../src/lib/resnet-architecture.js";
 import {writeSafetensors} from "../src/lib/safetensors.js";
-import {seededRandom} from "../src/lib/statistics.js";
+import {seededStateDict, type ResNetName} from "./seeded-resnet.js";
 
-type Name = Parameters<typeof standardArchitecture>[0];
 const {values} = parseArgs({options: {model: {type: "string", default: "resnet50"}, runs: {type: "string", default: "1"}, dist: {type: "string", default: DIST}}});
 const runs = Math.max(1, Number(values.runs));
-
-/** Seeded weights of torchvision's shapes (He-scaled uniform convolutions, BatchNorm near identity). */
-function seededStateDict(name: Name, seed: number): NamedTensors {
-  const uniform = seededRandom(seed);
-  const out: NamedTensors = new Map();
-  for (const [key, shape] of resnetShapes(standardArchitecture(name, 1000))) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(size);
-    if (shape.length === 4) {
-      const a = Math.sqrt(6 / (shape[1] * shape[2] * shape[3]));
-      for (let i = 0; i < size; i++) data[i] = (2 * uniform() - 1) * a;
-    } else if (key.startsWith("fc.")) {
-      for (let i = 0; i < size; i++) data[i] = (2 * uniform() - 1) / Math.sqrt(shape.at(-1)!);
-    } else if (key.endsWith(".weight") || key.endsWith(".running_var")) data.fill(1);
-    out.set(key, {shape, data});
-  }
-  return out;
-}
 
 /** Resident memory (bytes) of this process's descendants: the Chromium it launched. */
 function descendantsRss(): number {
@@ -73,7 +52,7 @@ const MB = 2 ** 20;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-own-model-"));
 const file = path.join(tmp, `${values.model}-seeded.safetensors`);
 let t0 = performance.now();
-fs.writeFileSync(file, writeSafetensors(seededStateDict(values.model as Name, 1)));
+fs.writeFileSync(file, writeSafetensors(seededStateDict(values.model as ResNetName, 1)));
 console.log(`# bench:own-model: ${os.cpus()[0]?.model ?? "cpu"} x${os.cpus().length}, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`# ${values.model}, 1000 classes, seeded random weights: ${(fs.statSync(file).size / MB).toFixed(1)} MB .safetensors (written in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 

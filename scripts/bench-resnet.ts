@@ -9,34 +9,13 @@ import {parseArgs} from "node:util";
 import {initTf} from "../src/data/node/tf.js";
 import {gradCam} from "../src/lib/grad-cam.js";
 import {grad} from "../src/lib/gradient.js";
-import type {NamedTensors} from "../src/lib/pth.js";
 import {ResNet} from "../src/lib/resnet.js";
-import {resnetShapes, standardArchitecture} from "../src/lib/resnet-architecture.js";
 import {seededRandom} from "../src/lib/statistics.js";
+import {seededStateDict, type ResNetName} from "./seeded-resnet.js";
 
-type Name = Parameters<typeof standardArchitecture>[0];
 const {values} = parseArgs({options: {runs: {type: "string", default: "3"}, models: {type: "string", default: "resnet50,resnet18"}}});
 const runs = Number(values.runs);
-const models = values.models!.split(",") as Name[];
-
-/** Seeded weights of torchvision's shapes: conv N(0, 2/fan_in) (uniform approximation), BatchNorm near identity, fc small. */
-function seededStateDict(name: Name, seed: number): NamedTensors {
-  const uniform = seededRandom(seed);
-  const out: NamedTensors = new Map();
-  for (const [key, shape] of resnetShapes(standardArchitecture(name, 1000))) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(size);
-    if (shape.length === 4) {
-      // U(-a, a) with the variance 2/fan_in of He's initialization: a = sqrt(6 / fan_in).
-      const a = Math.sqrt(6 / (shape[1] * shape[2] * shape[3]));
-      for (let i = 0; i < size; i++) data[i] = (2 * uniform() - 1) * a;
-    } else if (key.startsWith("fc.")) {
-      for (let i = 0; i < size; i++) data[i] = (2 * uniform() - 1) / Math.sqrt(shape.at(-1)!);
-    } else if (key.endsWith(".weight") || key.endsWith(".running_var")) data.fill(1);
-    out.set(key, {shape, data});
-  }
-  return out;
-}
+const models = values.models!.split(",") as ResNetName[];
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -12,7 +12,7 @@ import {imageFromBytes} from "../../src/lib/image.js";
 import type {NamedTensors} from "../../src/lib/pth.js";
 import {ResNet18} from "../../src/lib/resnet18.js";
 import {decodeWeights, type WeightsManifest} from "../../src/lib/weights.js";
-import {DIST} from "./helpers.js";
+import {ARTIFACTS, DIST} from "./helpers.js";
 
 /** The built site: dist/, or $EXPLAIN_DIST (see helpers.ts). */
 export const SITE_DIR = DIST;
@@ -169,4 +169,15 @@ export async function siteInNode(): Promise<SiteInNode> {
       return imageFromBytes(pixels.subarray(i * n, (i + 1) * n));
     },
   };
+}
+
+/** Clicks a take-home toolbar button of `figure` and returns the file it downloads (kept in test-artifacts/take-home/, e.g. for `npm run explain -- --from`). */
+export async function downloadFromToolbar(page: Page, figure: string, action: string): Promise<{name: string; bytes: Buffer}> {
+  const [file] = await Promise.all([page.waitForEvent("download", {timeout: 60_000}), page.click(`[data-testid="take-home"][data-figure="${figure}"] [data-action="${action}"]`)]);
+  const chunks: Buffer[] = [];
+  for await (const chunk of (await file.createReadStream())!) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  fs.mkdirSync(path.join(ARTIFACTS, "take-home"), {recursive: true});
+  fs.writeFileSync(path.join(ARTIFACTS, "take-home", file.suggestedFilename()), bytes);
+  return {name: file.suggestedFilename(), bytes};
 }

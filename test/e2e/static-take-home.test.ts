@@ -10,7 +10,8 @@ import fs from "node:fs";
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
-import {ARTIFACTS, closeSharedSite, DIST, openPage, openSharedSite, type SiteUnderTest} from "./helpers.js";
+import {closeSharedSite, DIST, openPage, openSharedSite, type SiteUnderTest} from "./helpers.js";
+import {downloadFromToolbar} from "./handout-helpers.js";
 import {parseCsv} from "../../src/lib/figure-csv.js";
 import type {StaticFigureRecord} from "../../src/lib/figure-rows.js";
 
@@ -25,17 +26,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => closeSharedSite(site, browser));
-
-/** Clicks a toolbar button of `figure` and returns the file it downloads (kept in test-artifacts/take-home/). */
-async function download(page: Page, figure: string, action: string): Promise<{name: string; bytes: Buffer}> {
-  const [file] = await Promise.all([page.waitForEvent("download", {timeout: 60_000}), page.click(`[data-testid="take-home"][data-figure="${figure}"] [data-action="${action}"]`)]);
-  const chunks: Buffer[] = [];
-  for await (const chunk of (await file.createReadStream())!) chunks.push(chunk as Buffer);
-  const bytes = Buffer.concat(chunks);
-  fs.mkdirSync(path.join(ARTIFACTS, "take-home"), {recursive: true});
-  fs.writeFileSync(path.join(ARTIFACTS, "take-home", file.suggestedFilename()), bytes);
-  return {name: file.suggestedFilename(), bytes};
-}
 
 /** A CSV's data lines (after the header), each as an object by column. */
 function csvRows(bytes: Buffer): Record<string, string>[] {
@@ -67,7 +57,7 @@ describe("Dataset-wide results", () => {
   });
 
   it("downloads the distribution's CSV: one line per photo and method, the statistics' AUCs", async () => {
-    const rows = csvRows((await download(page, "auc-distribution", "csv")).bytes);
+    const rows = csvRows((await downloadFromToolbar(page, "auc-distribution", "csv")).bytes);
     expect(rows).toHaveLength(stats.rows.length * 5);
     const expected = stats.rows.flatMap((r) => Object.values(r.auc)).sort((a, b) => a - b);
     expect(rows.map((r) => Number(r.auc)).sort((a, b) => a - b)).toEqual(expected);
@@ -75,15 +65,15 @@ describe("Dataset-wide results", () => {
   });
 
   it("downloads CSVs with as many lines as the figure draws", async () => {
-    expect(csvRows((await download(page, "paired-comparison", "csv")).bytes)).toHaveLength(5 * 4);
+    expect(csvRows((await downloadFromToolbar(page, "paired-comparison", "csv")).bytes)).toHaveLength(5 * 4);
     const classRows = await page.locator('[data-testid="per-class-table"] tbody tr').count();
-    expect(csvRows((await download(page, "per-class", "csv")).bytes)).toHaveLength(classRows);
+    expect(csvRows((await downloadFromToolbar(page, "per-class", "csv")).bytes)).toHaveLength(classRows);
     const metrics = await page.locator('[data-testid="metric-ranking-table"] tbody tr').count();
-    expect(csvRows((await download(page, "metric-ranking", "csv")).bytes)).toHaveLength(metrics * 5);
+    expect(csvRows((await downloadFromToolbar(page, "metric-ranking", "csv")).bytes)).toHaveLength(metrics * 5);
   });
 
   it("downloads JSON with the rows and the statistics' settings and model", async () => {
-    const record = JSON.parse((await download(page, "auc-mean-spread", "json")).bytes.toString("utf8")) as StaticFigureRecord;
+    const record = JSON.parse((await downloadFromToolbar(page, "auc-mean-spread", "json")).bytes.toString("utf8")) as StaticFigureRecord;
     expect(record.figure).toBe("auc-mean-spread");
     expect(record.rows).toHaveLength(5);
     expect(record.settings).toEqual(stats.settings);
@@ -93,12 +83,12 @@ describe("Dataset-wide results", () => {
   });
 
   it("downloads a chart as SVG and as PNG", async () => {
-    const svg = (await download(page, "auc-distribution", "svg")).bytes.toString("utf8");
+    const svg = (await downloadFromToolbar(page, "auc-distribution", "svg")).bytes.toString("utf8");
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
     expect(svg).toContain('xmlns="http://www.w3.org/2000/svg"');
     expect(svg).toContain("<desc>");
-    const png = (await download(page, "judge-charts", "png")).bytes;
+    const png = (await downloadFromToolbar(page, "judge-charts", "png")).bytes;
     expect([...png.subarray(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
   });
 
@@ -118,7 +108,7 @@ describe("Dataset and model", () => {
     const {page} = await openPage(browser, `${site.url}/pages/dataset-and-model`);
     await page.waitForSelector('[data-testid="take-home"][data-figure="gallery-predictions"]', {timeout: 120_000});
     const cards = await page.locator('[data-testid="gallery-item"]').count();
-    const rows = csvRows((await download(page, "gallery-predictions", "csv")).bytes);
+    const rows = csvRows((await downloadFromToolbar(page, "gallery-predictions", "csv")).bytes);
     expect(rows).toHaveLength(cards);
     expect(rows[0].file).toMatch(/\.JPEG$/i);
     await page.close();

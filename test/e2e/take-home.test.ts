@@ -10,12 +10,10 @@
 // toolbars as figures is checked by accessibility.test.ts, which opens them
 // all (at no extra cost; here it would take minutes).
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
-import fs from "node:fs";
-import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
-import {ARTIFACTS, closeSharedSite, openPage, openSharedSite, type SiteUnderTest} from "./helpers.js";
-import {captions, QUICK_VIEW, waitForFigures} from "./handout-helpers.js";
+import {closeSharedSite, openPage, openSharedSite, type SiteUnderTest} from "./helpers.js";
+import {captions, downloadFromToolbar, QUICK_VIEW, waitForFigures} from "./handout-helpers.js";
 import type {FigureRecord} from "../../src/lib/figure-record.js";
 import {parseCsv} from "../../src/lib/figure-csv.js";
 import {summarizeRelevance} from "../../src/lib/relevance-summary.js";
@@ -28,18 +26,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => closeSharedSite(site, browser));
-
-/** Clicks a toolbar button of `figure` and returns the file it downloads. */
-/** Clicks a toolbar button of `figure` and returns the file it downloads (kept in test-artifacts/take-home/, e.g. for `npm run explain -- --from`). */
-async function download(page: Page, figure: string, action: string): Promise<{name: string; bytes: Buffer}> {
-  const [file] = await Promise.all([page.waitForEvent("download", {timeout: 60_000}), page.click(`[data-testid="take-home"][data-figure="${figure}"] [data-action="${action}"]`)]);
-  const chunks: Buffer[] = [];
-  for await (const chunk of (await file.createReadStream())!) chunks.push(chunk as Buffer);
-  const bytes = Buffer.concat(chunks);
-  fs.mkdirSync(path.join(ARTIFACTS, "take-home"), {recursive: true});
-  fs.writeFileSync(path.join(ARTIFACTS, "take-home", file.suggestedFilename()), bytes);
-  return {name: file.suggestedFilename(), bytes};
-}
 
 /** Width and height from a PNG's header (after checking its signature). */
 function pngSize(bytes: Buffer): {width: number; height: number} {
@@ -84,7 +70,7 @@ describe("a heatmap chapter: Gradient norm", () => {
 
   it("downloads a PNG of the maps at full resolution", async () => {
     const canvases = await page.$$eval('figure[data-figure="gradient-norm"] .live-figure__body canvas', (els) => els.length);
-    const {name, bytes} = await download(page, "gradient-norm", "png");
+    const {name, bytes} = await downloadFromToolbar(page, "gradient-norm", "png");
     expect(name).toMatch(/^gradient-norm-.*\.png$/);
     const columns = Math.min(4, canvases);
     const {width, height} = pngSize(bytes);
@@ -94,7 +80,7 @@ describe("a heatmap chapter: Gradient norm", () => {
 
   it("downloads JSON and CSV with the numbers the figure shows", async () => {
     const [caption] = (await captions(page)).filter((c) => c.figure === "gradient-norm");
-    const record = JSON.parse((await download(page, "gradient-norm", "json")).bytes.toString("utf8")) as FigureRecord;
+    const record = JSON.parse((await downloadFromToolbar(page, "gradient-norm", "json")).bytes.toString("utf8")) as FigureRecord;
     expect(record.figure).toBe("gradient-norm");
     expect(record.settings).toEqual(caption.params);
     expect(record.caption).toBe(caption.text);
@@ -110,7 +96,7 @@ describe("a heatmap chapter: Gradient norm", () => {
     // The logit of the explained class, as the figure's text prints it.
     const line = await page.textContent('figure[data-figure="gradient-norm"] [data-testid="prediction"]');
     expect(line).toContain(`logit ${record.arrays.logits[record.explainedClass!.index]!.toFixed(2)}`);
-    const rows = parseCsv((await download(page, "gradient-norm", "csv")).bytes.toString("utf8"));
+    const rows = parseCsv((await downloadFromToolbar(page, "gradient-norm", "csv")).bytes.toString("utf8"));
     expect(rows[0]).toEqual(["kind", "name", "i", "j", "fraction", "value"]);
     const values = rows.filter((r) => r[0] === "map" && r[1] === "relevance").map((r) => Number(r[5]));
     expect(values).toEqual(map.values);
@@ -137,25 +123,25 @@ describe("a chart chapter: Deletion score", () => {
   });
 
   it("downloads the chart as SVG, and the figure as PNG", async () => {
-    const svg = (await download(page, "deletion-method", "svg")).bytes.toString("utf8");
+    const svg = (await downloadFromToolbar(page, "deletion-method", "svg")).bytes.toString("utf8");
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
     expect(svg).toContain('xmlns="http://www.w3.org/2000/svg"');
     expect(svg).toContain("<desc>");
-    const {width} = pngSize((await download(page, "deletion-method", "png")).bytes);
+    const {width} = pngSize((await downloadFromToolbar(page, "deletion-method", "png")).bytes);
     expect(width).toBeGreaterThanOrEqual(448);
   });
 
   it("downloads JSON and CSV with the curves and AUCs the chart shows", async () => {
     const auc = await page.$eval('figure[data-figure="deletion-method"] [data-testid="deletion-auc"]', (el) => ({auc: Number(el.getAttribute("data-auc")), random: Number(el.getAttribute("data-random-auc"))}));
-    const record = JSON.parse((await download(page, "deletion-method", "json")).bytes.toString("utf8")) as FigureRecord;
+    const record = JSON.parse((await downloadFromToolbar(page, "deletion-method", "json")).bytes.toString("utf8")) as FigureRecord;
     const curve = record.curves.find((c) => c.name === "curve")!;
     expect(curve.auc).toBe(auc.auc);
     expect(record.curves.find((c) => c.name === "random")!.auc).toBe(auc.random);
     expect(curve.scores).toHaveLength(4);
     expect(curve.fractions).toEqual([0, 1 / 3, 2 / 3, 1]);
     expect(record.reproduce).toMatchObject({method: "grad", curve: {name: "curve", steps: 4}});
-    const rows = parseCsv((await download(page, "deletion-method", "csv")).bytes.toString("utf8"));
+    const rows = parseCsv((await downloadFromToolbar(page, "deletion-method", "csv")).bytes.toString("utf8"));
     expect(Number(rows.find((r) => r[0] === "auc" && r[1] === "curve")![5])).toBe(auc.auc);
     expect(rows.filter((r) => r[0] === "curve" && r[1] === "curve").map((r) => Number(r[5]))).toEqual(curve.scores);
   });
