@@ -1,7 +1,7 @@
-// Sharded dataset statistics: a 12-image run split into 3 shards, each
+// Sharded dataset statistics: a 6-image run split into 3 shards, each
 // computed by its own `npm run stats` process (the shard given by --shard, by
 // Slurm's and by Kubernetes' env vars), then merged by `npm run stats:merge`,
-// must equal the same 12 images computed in one run, row for row, the AUCs
+// must equal the same 6 images computed in one run, row for row, the AUCs
 // bit for bit. Then the merge must refuse parts that do not make one run, and
 // the build must refuse a file for other settings.
 //
@@ -28,7 +28,7 @@ const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 const VAL = path.join(SHARED, "imagenette2", "val");
-const IMAGES = 12;
+const IMAGES = 6;
 const SETTINGS = process.env.EXPLAIN_HEAVY_TESTS ? {...HANDOUT_SETTINGS} : {occlusionSteps: 2, integratedGradientsSteps: 3, deletionSteps: 4};
 const SETTING_ARGS = ["--occlusion-steps", String(SETTINGS.occlusionSteps), "--ig-steps", String(SETTINGS.integratedGradientsSteps), "--deletion-steps", String(SETTINGS.deletionSteps)];
 

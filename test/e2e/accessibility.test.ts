@@ -1,41 +1,29 @@
 // End-to-end: WCAG 2.2 AA on every page of the built site, in headless
 // Chromium. Each page (the index and every chapter of observablehq.config.ts)
-// is opened at its default settings; once its figures are ready (the heavy
-// ones started with their buttons, as a reader would), axe-core runs with the
-// rules tagged wcag2a, wcag2aa, wcag21a, wcag21aa, wcag22aa and best-practice
-// and must find nothing. Then what axe cannot see: the keyboard reaches and
+// is audited once its figures are ready (the heavy ones started with their
+// buttons, as a reader would): one take-home toolbar per figure, axe-core
+// with the rules tagged wcag2a, wcag2aa, wcag21a, wcag21aa, wcag22aa and
+// best-practice must find nothing (the first figure's table open), and at
+// 200% zoom (640 CSS pixels wide) no page scrolls sideways
+// (accessibility-audit.ts). This file opens the pages that no other file
+// computes, at the smallest settings; the chapters whose figures another
+// file computes anyway are audited there (AUDITED_ELSEWHERE), and this file
+// checks that they are. Then what axe cannot see: the keyboard reaches and
 // moves a slider and the figure recomputes, focus is visible, figures
-// announce their results politely, reduced motion turns transitions off, and
-// at 200% zoom (640 CSS pixels wide) no page scrolls sideways (screenshots in
-// test-artifacts/zoom-200-<page>.png, taken after the audit). Each page also
-// has one take-home toolbar per figure (live or static), and the first figure's table is
-// open while axe runs.
+// announce their results politely, reduced motion turns transitions off.
 // Needs dist/ (`npm run build`) and Chromium (see helpers.ts).
-import {createRequire} from "node:module";
+import fs from "node:fs";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
 import config from "../../observablehq.config.js";
-import {closeSharedSite, openSharedSite, screenshot, settled, type SiteUnderTest, watchProblems} from "./helpers.js";
+import {closeSharedSite, openSharedSite, settled, type SiteUnderTest, watchProblems} from "./helpers.js";
+import {auditAccessibility, AUDITED_ELSEWHERE} from "./accessibility-audit.js";
 import {captions, QUICK_VIEW, waitForFigures, SITE_DIR} from "./handout-helpers.js";
-
-const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"];
-
-/**
- * Rules a page may break, by page path, with the reason. Every entry must be
- * argued in the README's accessibility section; none is needed today.
- */
-const EXCEPTIONS: Record<string, {rule: string; reason: string}[]> = {};
 
 /** The index and the chapters, in sidebar order. */
 const PAGES = ["/", ...config.pages.map((p) => p.path)];
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: {target: string[]; failureSummary?: string}[];
-}
+/** The pages this file opens and audits itself. */
+const AUDITED_HERE = PAGES.filter((p) => !(p in AUDITED_ELSEWHERE));
 
 let site: SiteUnderTest;
 let browser: Browser;
@@ -69,23 +57,6 @@ async function pageReady(page: Page, path: string): Promise<void> {
   await waitForFigures(page, {timeout: 240_000});
 }
 
-/** axe-core's violations on the page, for the tags above. */
-async function audit(page: Page): Promise<AxeViolation[]> {
-  await page.addScriptTag({path: AXE});
-  return page.evaluate(async (tags) => {
-    const axe = (window as unknown as {axe: {run: (ctx: Document, options: object) => Promise<{violations: AxeViolation[]}>}}).axe;
-    const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
-    return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({target: n.target.map(String), failureSummary: n.failureSummary}))}));
-  }, TAGS);
-}
-
-/** One line per rule: id, impact, count, a few elements and why. */
-function describeViolations(violations: AxeViolation[]): string {
-  return violations
-    .map((v) => `${v.id} (${v.impact}, ${v.nodes.length} elements): ${v.help}\n${v.nodes.slice(0, 4).map((n) => `    ${n.target.join(" ")}: ${(n.failureSummary ?? "").replace(/\s+/g, " ").slice(0, 240)}`).join("\n")}`)
-    .join("\n");
-}
-
 beforeAll(async () => {
   ({site, browser} = await openSharedSite());
   context = await browser.newContext({viewport: {width: 1200, height: 900}});
@@ -94,33 +65,25 @@ beforeAll(async () => {
 afterAll(() => closeSharedSite(site, browser));
 
 describe("axe-core: WCAG 2.2 AA and best practice", () => {
-  for (const path of PAGES) {
+  for (const path of AUDITED_HERE) {
     it(`${path}: no violations once the figures are ready; no sideways scrolling at 200% zoom`, async () => {
       const t0 = Date.now();
       const {page, problems} = await open(`${path}#${QUICK_VIEW}`);
       await pageReady(page, path);
-      // Every figure, live or drawn from the build's statistics, has its take-home toolbar (take-home.ts, static-take-home.ts); the first one's table is open for the audit.
-      const {toolbars, figures} = await page.evaluate(() => ({toolbars: document.querySelectorAll('[data-testid="take-home"]').length, figures: document.querySelectorAll("figure.live-figure, figure.static-figure").length}));
-      expect(toolbars, `${path}: toolbars`).toBe(figures);
-      if (toolbars) {
-        await page.click('[data-testid="take-home"] [data-action="table"]');
-        await page.waitForSelector('[data-testid="figure-tables"] table');
-      }
-      const allowed = new Set((EXCEPTIONS[path] ?? []).map((e) => e.rule));
-      const violations = (await audit(page)).filter((v) => !allowed.has(v.id));
-      console.log(`${path}: audited after ${((Date.now() - t0) / 1000).toFixed(1)} s; ${violations.length ? describeViolations(violations) : "no violations"}`);
-      expect(violations.map((v) => `${v.id} x${v.nodes.length}`), describeViolations(violations)).toEqual([]);
-      // 200% zoom of a 1280-pixel window: 640 CSS pixels. Text and figures
-      // reflow; only code blocks and wide tables scroll, inside themselves.
-      await page.setViewportSize({width: 640, height: 900});
-      await page.waitForTimeout(300);
-      const {scrollWidth, clientWidth} = await page.evaluate(() => ({scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth}));
-      await screenshot(page, `zoom-200-${path === "/" ? "index" : path.split("/").pop()}.png`);
-      expect(scrollWidth, `${path}: the page's width at 640 CSS pixels`).toBeLessThanOrEqual(clientWidth);
+      console.log(`${path}: ready for the audit after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      await auditAccessibility(page, path);
       expect(problems).toEqual([]);
       await page.close();
     });
   }
+
+  it("every other page is audited by the file that computes its figures", () => {
+    expect([...AUDITED_HERE, ...Object.keys(AUDITED_ELSEWHERE)].sort()).toEqual([...PAGES].sort());
+    for (const [page, file] of Object.entries(AUDITED_ELSEWHERE)) {
+      const source = fs.readFileSync(new URL(`./${file}`, import.meta.url), "utf8");
+      expect(source, `${file} audits ${page}`).toMatch(/await auditAccessibility\(/);
+    }
+  });
 });
 
 describe("beyond axe", () => {

@@ -2,7 +2,8 @@
 // Chromium. Each page must load without console errors or failed requests
 // and compute its figures at the default settings (on whatever backend the
 // page picks: wasm here, where WebGL is software-only); screenshots go to
-// test-artifacts/<page>.png. Then the sliders: changing the occlusion grid
+// test-artifacts/<page>.png; then each is audited for accessibility
+// (accessibility-audit.ts). Then the sliders: changing the occlusion grid
 // changes the heatmap and its caption, changing the deletion steps changes
 // the number of points of the curve and the AUC, and the chosen photo is
 // remembered across chapters. (Side by side has its own file: it compares
@@ -12,6 +13,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
 import {closeSharedSite, openSharedSite, screenshot, settled, type SiteUnderTest, watchProblems} from "./helpers.js";
 import {canvasDigest, captions, setRange, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {auditAccessibility} from "./accessibility-audit.js";
 
 const PAGES = ["occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score"] as const;
 
@@ -58,6 +60,8 @@ describe("method chapters", () => {
       // The page writes its view into the address: a link reopens it.
       expect(new URL(page.url()).hash).toMatch(/image=ILSVRC2012_val_\d+\.JPEG/);
       console.log(`${name}: ready after ${(ms / 1000).toFixed(1)} s; ${all.map((c) => c.text).join("; ")}`);
+      // Its figures ready: the accessibility audit (here, so that the chapter computes once for both).
+      await auditAccessibility(page, `/pages/${name}`);
       expect(problems).toEqual([]);
     });
   }

@@ -6,7 +6,8 @@
 // table must equal the library in Node (wasm, the worker's batches: a first
 // batch of 2) within 1e-6, the taus must be those of the table's own ranks,
 // and switching to ROAD's imputation recomputes MoRF/LeRF. No console errors.
-// Screenshot: test-artifacts/judging-explanations.png.
+// Screenshot: test-artifacts/judging-explanations.png; then the page is
+// audited for accessibility (accessibility-audit.ts).
 // Needs a built site (EXPLAIN_DIST or dist/) and Chromium (see helpers.ts).
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, Page} from "playwright-core";
@@ -21,6 +22,7 @@ import {randomLogitTest} from "../../src/lib/random-logit.js";
 import {kendallTau, rankValues, EVALUATION_METRICS, type EvaluationMetricName} from "../../src/lib/ranking.js";
 import {closeSharedSite, openPage, openSharedSite, screenshot, type SiteUnderTest} from "./helpers.js";
 import {siteInNode, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {auditAccessibility} from "./accessibility-audit.js";
 
 const PHOTO = "ILSVRC2012_val_00009111.JPEG";
 const SETTINGS = {S: 3, M: 4, D: 4, subsets: 10, subsetSize: 256, perturbations: 1, radius: 5, judgeSeed: 1};
@@ -111,6 +113,8 @@ describe("Judging explanations", () => {
       METHOD_NAMES.forEach((m, i) => expect(byMethod[m].rank, `${metric} ${m}`).toBe(ranks[i]));
     }
     await screenshot(page, "judging-explanations.png");
+    // Every figure ready: the accessibility audit (here, so that the page computes once for both).
+    await auditAccessibility(page, "/pages/judging-explanations");
     expect(problems()).toEqual([]);
   });
 
