@@ -27,20 +27,17 @@ beforeAll(async () => {
   ({tf, model} = await setup());
 });
 
+/** A half-open interval of rows or columns (pixels or grid cells). */
+type Span = readonly [number, number];
+
 /** Fixture photo `i` kept only inside rows [y0, y1) and columns [x0, x1), black elsewhere (the caller disposes it). */
-function photoStrip(i: number, [y0, y1]: [number, number], [x0, x1]: [number, number]): TF.Tensor3D {
-  const photo = fixtureImage(i);
-  const inside = (a: number, b: number, n: number) => tf.tensor1d(Array.from({length: n}, (_, k) => (k >= a && k < b ? 1 : 0)));
-  const strip = tf.tidy(() => {
-    const mask = tf.mul(inside(y0, y1, SIZE).reshape([SIZE, 1, 1]), inside(x0, x1, SIZE).reshape([1, SIZE, 1]));
-    return tf.mul(photo, mask) as TF.Tensor3D;
-  });
-  photo.dispose();
-  return strip;
+function photoPart(i: number, [y0, y1]: Span, [x0, x1]: Span): TF.Tensor3D {
+  const inside = (a: number, b: number) => tf.tensor1d(Array.from({length: SIZE}, (_, k) => (k >= a && k < b ? 1 : 0)));
+  return tf.tidy(() => tf.mul(fixtureImage(i), tf.mul(inside(y0, y1).reshape([SIZE, 1, 1]), inside(x0, x1).reshape([1, SIZE, 1]))) as TF.Tensor3D);
 }
 
 /** The share of a size x size map's total |value| outside rows [y0, y1) and columns [x0, x1). */
-function shareOutside(map: ArrayLike<number>, size: number, [y0, y1]: readonly number[], [x0, x1]: readonly number[]): number {
+function shareOutside(map: ArrayLike<number>, size: number, [y0, y1]: Span, [x0, x1]: Span): number {
   let outside = 0;
   let total = 0;
   for (let p = 0; p < size * size; p++) {
@@ -53,40 +50,47 @@ function shareOutside(map: ArrayLike<number>, size: number, [y0, y1]: readonly n
   return outside / total;
 }
 
-const [, , third] = patchBounds(SIZE, S).map(([start]) => start); // 74: the strip's edge, on the grid
-const twoThirds = patchBounds(SIZE, S)[4][0]; // 149
+const BOUNDS = patchBounds(SIZE, S);
+/** The pixels of the occlusion grid's cells [first, end) along one axis. */
+const pixels = ([first, end]: Span): Span => [BOUNDS[first][0], BOUNDS[end - 1][1]];
+
+/** Where the photo is kept, in cells of the S = 6 grid (rows, columns): two of six cells are a third of the frame. */
 const CASES = [
-  // The middle third of the left edge: a transposed map would be "top centre", a mirrored one "right side".
-  {side: "left", photo: 0, rows: [third, twoThirds], columns: [0, third], words: /^left side$/},
-  {side: "bottom", photo: 5, rows: [twoThirds, SIZE], columns: [0, SIZE], words: /^(lower left|bottom centre|lower right)( and the (lower left|bottom centre|lower right))?$/},
+  // The middle of the left edge: a transposed map would be "top centre", a mirrored one "right side".
+  {side: "left", photo: 0, cells: [[2, 4], [0, 2]], words: /^left side$/},
+  {side: "bottom", photo: 5, cells: [[4, 6], [0, 6]], words: /^(lower left|bottom centre|lower right)( and the (lower left|bottom centre|lower right))?$/},
 ] as const;
 
 describe("a photo whose content fills one side of the frame", () => {
-  it("the grid boundaries are where the strips end (a third of the frame)", () => {
-    expect(third).toBe(74);
-    expect(twoThirds).toBe(149);
-    // The strips lie wholly in one third: pixel centres 73.5 / 224 < 1/3 and 149.5 / 224 > 2/3.
-    expect((third - 0.5) / SIZE).toBeLessThan(1 / 3);
-    expect((twoThirds + 0.5) / SIZE).toBeGreaterThan(2 / 3);
+  it("two cells of the grid are a third of the frame: 74 and 149 pixels, inside the thirds", () => {
+    expect(pixels([0, 2])).toEqual([0, 74]);
+    expect(pixels([2, 4])).toEqual([74, 149]);
+    expect(pixels([4, 6])).toEqual([149, 224]);
+    // Pixel centres 73.5 / 224 < 1/3 and 149.5 / 224 > 2/3.
+    expect((74 - 0.5) / SIZE).toBeLessThan(1 / 3);
+    expect((149 + 0.5) / SIZE).toBeGreaterThan(2 / 3);
   });
 
-  for (const {side, photo, rows, columns, words} of CASES) {
+  for (const {side, photo, cells: [cellRows, cellColumns], words} of CASES) {
     it(`content on the ${side}: occlusion and gradient x input are named by that side`, async () => {
-      const image = photoStrip(photo, [...rows], [...columns]);
-      // All the relevance is on the strip: occlusion's S x S drops (its map
-      // is their bilinear upsampling, which reaches half a cell past the
-      // strip's edge) and gradient x input's map.
-      const occlusion = await explain("occlusion", model, image, {steps: S});
-      const {grid} = occlusion as OcclusionExplanation;
-      expect(shareOutside(grid, S, rows.map((r) => Math.round((r * S) / SIZE)), columns.map((c) => Math.round((c * S) / SIZE)))).toBeLessThan(1e-3);
-      const gradXInput = await explain("grad_x_input", model, image);
-      expect(shareOutside(gradXInput.relevance, SIZE, rows, columns)).toBeLessThan(1e-3);
-      // The words name its side.
-      for (const {relevance} of [occlusion, gradXInput]) {
-        const summary = summarizeRelevance(relevance, SIZE);
-        expect(summary.region, summary.text).toMatch(words);
+      const [rows, columns] = [pixels(cellRows), pixels(cellColumns)];
+      const image = photoPart(photo, rows, columns);
+      try {
+        // All the relevance is on the photo's part: occlusion's S x S drops
+        // (its map is their bilinear upsampling, which reaches half a cell
+        // past the part's edge) and gradient x input's map.
+        const occlusion = await explain("occlusion", model, image, {steps: S});
+        expect(shareOutside((occlusion as OcclusionExplanation).grid, S, cellRows, cellColumns)).toBeLessThan(1e-3);
+        const gradXInput = await explain("grad_x_input", model, image);
+        expect(shareOutside(gradXInput.relevance, SIZE, rows, columns)).toBeLessThan(1e-3);
+        // The words name its side.
+        for (const {relevance} of [occlusion, gradXInput]) {
+          const summary = summarizeRelevance(relevance, SIZE);
+          expect(summary.region, summary.text).toMatch(words);
+        }
+      } finally {
+        image.dispose();
       }
-      image.dispose();
     });
   }
 });

@@ -11,6 +11,7 @@ import {createRequire} from "node:module";
 import {expect} from "vitest";
 import type {Page} from "playwright-core";
 import {screenshot} from "./helpers.js";
+import {METHOD_CHAPTERS} from "./handout-helpers.js";
 
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"];
@@ -23,12 +24,7 @@ const EXCEPTIONS: Record<string, {rule: string; reason: string}[]> = {};
 
 /** Pages audited by the e2e file that computes their figures anyway (file under test/e2e/), at that file's settings. */
 export const AUDITED_ELSEWHERE: Record<string, string> = {
-  "/pages/occlusion": "handout-pages.test.ts",
-  "/pages/gradient-norm": "handout-pages.test.ts",
-  "/pages/gradient-x-input": "handout-pages.test.ts",
-  "/pages/integrated-gradients": "handout-pages.test.ts",
-  "/pages/grad-cam": "handout-pages.test.ts",
-  "/pages/deletion-score": "handout-pages.test.ts",
+  ...Object.fromEntries(METHOD_CHAPTERS.map((name) => [`/pages/${name}`, "handout-pages.test.ts"])),
   "/pages/judging-explanations": "judging.test.ts",
 };
 

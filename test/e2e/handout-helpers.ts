@@ -17,8 +17,11 @@ import {ARTIFACTS, DIST} from "./helpers.js";
 /** The built site: dist/, or $EXPLAIN_DIST (see helpers.ts). */
 export const SITE_DIR = DIST;
 
+/** The chapters of one method each, or of the deletion score, in sidebar order (path under /pages/): handout-pages.test.ts computes each. */
+export const METHOD_CHAPTERS = ["occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score"] as const;
+
 /** The chapters this suite covers, in sidebar order (path under /pages/). */
-export const HANDOUT_PAGES = ["occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score", "side-by-side"] as const;
+export const HANDOUT_PAGES = [...METHOD_CHAPTERS, "side-by-side"] as const;
 
 /**
  * The address of a view with the smallest settings that keep every figure

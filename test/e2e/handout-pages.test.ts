@@ -12,10 +12,9 @@
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {Browser, BrowserContext, Page} from "playwright-core";
 import {closeSharedSite, openSharedSite, screenshot, settled, type SiteUnderTest, watchProblems} from "./helpers.js";
-import {canvasDigest, captions, setRange, waitForFigures, SITE_DIR} from "./handout-helpers.js";
+import {canvasDigest, captions, METHOD_CHAPTERS, setRange, waitForFigures, SITE_DIR} from "./handout-helpers.js";
 import {auditAccessibility} from "./accessibility-audit.js";
 
-const PAGES = ["occlusion", "gradient-norm", "gradient-x-input", "integrated-gradients", "grad-cam", "deletion-score"] as const;
 
 let site: SiteUnderTest;
 let browser: Browser;
@@ -39,7 +38,7 @@ beforeAll(async () => {
 afterAll(() => closeSharedSite(site, browser));
 
 describe("method chapters", () => {
-  for (const name of PAGES) {
+  for (const name of METHOD_CHAPTERS) {
     it(`${name}: loads, computes its figures without errors, screenshot`, async () => {
       const t0 = Date.now();
       const {page, problems} = await open(name);
